@@ -1,0 +1,379 @@
+// The /authorize URL, the login transaction that goes with it, Auth0 invitations and the logout URL.
+import { type ClientConfig, normalizeDomain, resolveConfig } from './config.js'
+import { CallbackError, ConfigError } from './errors.js'
+import { createCodeChallenge, generateCodeVerifier, generateNonce, generateState } from './random.js'
+
+/**
+ * The optional parameters of an authorization request, shared by {@link buildAuthorizeUrl}
+ * and {@link createAuthorizationRequest}.
+ */
+export interface AuthorizeOptions {
+  /** Scopes, space-separated or as an array. Include `offline_access` for a refresh token. */
+  scope?: string | string[]
+  /** The API identifier to get an access token for (Auth0's `audience`). */
+  audience?: string
+  /** Auth0 organization ID (`org_...`) or name to log in to. */
+  organization?: string
+  /** Auth0 organization invitation ticket (see {@link parseInvitationUrl}). */
+  invitation?: string
+  /** `none`, `login`, `consent`, `select_account`, or several space-separated. */
+  prompt?: string
+  /** The Auth0 connection to use, skipping the choice on the login page. */
+  connection?: string
+  /** Pre-fills the username/email on the login page. */
+  loginHint?: string
+  /** Auth0 Universal Login screen to show first, e.g. `"signup"`. */
+  screenHint?: string
+  /** Seconds since the last authentication after which the user must log in again. */
+  maxAge?: number
+  /** Space-separated BCP 47 language tags for the login page. */
+  uiLocales?: string
+  /** How the code comes back: `query` (default) or `form_post`. */
+  responseMode?: 'query' | 'form_post'
+  /** Any further parameters. A name that has its own option above is refused. */
+  extraParams?: Record<string, string>
+}
+
+/**
+ * Parameters of {@link buildAuthorizeUrl}.
+ */
+export interface BuildAuthorizeUrlParams extends AuthorizeOptions {
+  /** Auth0 tenant or custom domain (`https://` optional). Or give `authorizationEndpoint`. */
+  domain?: string
+  /** The full authorization endpoint URL of any provider. */
+  authorizationEndpoint?: string
+  clientId: string
+  /** Absolute http(s) URL with no fragment; must be an allowed callback URL of the app. */
+  redirectUri: string
+  state: string
+  nonce?: string
+  codeChallenge?: string
+  codeChallengeMethod?: 'S256'
+}
+
+const NAMED_PARAMS = new Set([
+  'response_type', 'client_id', 'redirect_uri', 'scope', 'audience', 'state', 'nonce',
+  'code_challenge', 'code_challenge_method', 'organization', 'invitation', 'prompt', 'connection',
+  'login_hint', 'screen_hint', 'max_age', 'ui_locales', 'response_mode',
+])
+
+function requireText(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
+  return value
+}
+
+function optionalText(value: unknown, field: string): string | undefined {
+  return value === undefined ? undefined : requireText(value, field)
+}
+
+/** Checks a redirect URI: absolute http(s), no fragment (Auth0 drops everything after `#`). */
+export function checkRedirectUri(value: unknown, field = 'redirectUri'): string {
+  const text = requireText(value, field)
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new ConfigError(field, 'must be an absolute URL such as "https://app.example.com/callback"')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(field, 'must be an http or https URL')
+  }
+  if (text.includes('#')) throw new ConfigError(field, 'must not contain a fragment ("#"); the server would drop it')
+  return text
+}
+
+/** Normalizes a scope given as a string or an array to one space-separated string. */
+export function scopeString(scope: string | string[] | undefined, field = 'scope'): string | undefined {
+  if (scope === undefined) return undefined
+  const parts = Array.isArray(scope) ? scope : typeof scope === 'string' ? [scope] : undefined
+  if (!parts || parts.some((p) => typeof p !== 'string')) throw new ConfigError(field, 'must be a string or an array of strings')
+  const joined = parts.join(' ').split(/\s+/).filter(Boolean).join(' ')
+  return joined === '' ? undefined : joined
+}
+
+/**
+ * Builds the `/authorize` URL to send the user to (`response_type=code`). Pure: no I/O, no
+ * randomness; give it the `state` (and `nonce`, `codeChallenge`) you stored.
+ *
+ * Parameters appear in the order of Auth0's documentation: response_type, client_id,
+ * redirect_uri, scope, audience, state, then the rest.
+ *
+ * @throws {ConfigError} for a missing `clientId`/`state`, neither `domain` nor
+ *   `authorizationEndpoint`, a `redirectUri` that is not an absolute http(s) URL or has a
+ *   fragment, a bad `maxAge`/`responseMode`/`codeChallengeMethod`, or an `extraParams` name
+ *   that has its own option.
+ * @example
+ * ```ts
+ * import { buildAuthorizeUrl, generateState } from 'authcode'
+ * const url = buildAuthorizeUrl({
+ *   domain: 'my-tenant.eu.auth0.com',
+ *   clientId: 'k5u3o2fiAA8XweXEEX604KCwCjzjtMU6',
+ *   redirectUri: 'https://app.example.com/callback',
+ *   scope: ['appointments', 'contacts'],
+ *   audience: 'appointments:api',
+ *   state: generateState(),
+ * })
+ * // https://my-tenant.eu.auth0.com/authorize?response_type=code&client_id=…&scope=appointments+contacts&…
+ * ```
+ */
+export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
+  if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
+  let url: URL
+  if (p.authorizationEndpoint !== undefined) {
+    try {
+      url = new URL(requireText(p.authorizationEndpoint, 'authorizationEndpoint'))
+    } catch (err) {
+      if (err instanceof ConfigError) throw err
+      throw new ConfigError('authorizationEndpoint', 'must be an absolute URL')
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError('authorizationEndpoint', 'must be an http or https URL')
+    }
+  } else if (p.domain !== undefined) {
+    url = new URL(`https://${normalizeDomain(p.domain)}/authorize`)
+  } else {
+    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "authorizationEndpoint"')
+  }
+
+  const q = url.searchParams
+  const add = (name: string, value: string | undefined) => {
+    if (value !== undefined) q.set(name, value)
+  }
+  add('response_type', 'code')
+  add('client_id', requireText(p.clientId, 'clientId'))
+  add('redirect_uri', checkRedirectUri(p.redirectUri))
+  add('scope', scopeString(p.scope))
+  add('audience', optionalText(p.audience, 'audience'))
+  add('state', requireText(p.state, 'state'))
+  add('nonce', optionalText(p.nonce, 'nonce'))
+  const challenge = optionalText(p.codeChallenge, 'codeChallenge')
+  if (challenge !== undefined) {
+    const method = p.codeChallengeMethod ?? 'S256'
+    if (method !== 'S256') throw new ConfigError('codeChallengeMethod', 'must be "S256" (plain is not allowed)')
+    add('code_challenge', challenge)
+    add('code_challenge_method', method)
+  } else if (p.codeChallengeMethod !== undefined) {
+    throw new ConfigError('codeChallenge', 'is required when codeChallengeMethod is given')
+  }
+  add('organization', optionalText(p.organization, 'organization'))
+  add('invitation', optionalText(p.invitation, 'invitation'))
+  add('prompt', optionalText(p.prompt, 'prompt'))
+  add('connection', optionalText(p.connection, 'connection'))
+  add('login_hint', optionalText(p.loginHint, 'loginHint'))
+  add('screen_hint', optionalText(p.screenHint, 'screenHint'))
+  if (p.maxAge !== undefined) {
+    if (!Number.isInteger(p.maxAge) || p.maxAge < 0) throw new ConfigError('maxAge', 'must be a whole number of seconds, 0 or more')
+    add('max_age', String(p.maxAge))
+  }
+  add('ui_locales', optionalText(p.uiLocales, 'uiLocales'))
+  if (p.responseMode !== undefined) {
+    if (p.responseMode !== 'query' && p.responseMode !== 'form_post') {
+      throw new ConfigError('responseMode', 'must be "query" or "form_post"')
+    }
+    add('response_mode', p.responseMode)
+  }
+  if (p.extraParams !== undefined) {
+    if (typeof p.extraParams !== 'object' || p.extraParams === null) throw new ConfigError('extraParams', 'must be an object of strings')
+    for (const [name, value] of Object.entries(p.extraParams)) {
+      if (NAMED_PARAMS.has(name)) throw new ConfigError(`extraParams.${name}`, 'has its own option; use that instead')
+      if (typeof value !== 'string') throw new ConfigError(`extraParams.${name}`, 'must be a string')
+      q.set(name, value)
+    }
+  }
+  return url
+}
+
+/**
+ * What a login must remember between sending the user to `/authorize` and the callback.
+ * Keep it server-side or in a sealed cookie: it holds the PKCE verifier.
+ */
+export interface AuthorizationTransaction {
+  state: string
+  /** Present when the scope had `openid`. */
+  nonce?: string
+  codeVerifier: string
+  redirectUri: string
+  /** The issuer the callback's `iss` must match (RFC 9207). */
+  issuer: string
+  /** True when the provider always sends `iss` on the callback, so its absence is an attack. */
+  requireIssuer?: boolean
+  /** The organization asked for; `exchangeCode` checks the ID token's org_id/org_name. */
+  organization?: string
+  /** The max_age asked for; `exchangeCode` checks the ID token's auth_time. */
+  maxAge?: number
+}
+
+/** Parameters of {@link createAuthorizationRequest}. */
+export interface CreateAuthorizationRequestParams extends AuthorizeOptions {
+  redirectUri: string
+}
+
+const DEFAULT_SCOPE = 'openid profile email'
+
+/**
+ * Starts a login: makes `state`, a `nonce` (when the scope has `openid`) and a PKCE S256
+ * verifier, and builds the `/authorize` URL for the configured provider.
+ *
+ * Defaults: scope `openid profile email`; `audience` from the config.
+ *
+ * @throws {ConfigError} for a bad config or parameter.
+ * @throws {NetworkError|ResponseError|TimeoutError} when an `issuer`'s discovery fails.
+ * @example
+ * ```ts
+ * import { createAuthorizationRequest } from 'authcode'
+ * const { url, transaction } = await createAuthorizationRequest(config, {
+ *   redirectUri: 'https://app.example.com/callback',
+ *   scope: 'openid profile email offline_access',
+ * })
+ * // store `transaction` (server session or sealed cookie), then redirect to `url`
+ * ```
+ */
+export async function createAuthorizationRequest(
+  config: ClientConfig,
+  p: CreateAuthorizationRequestParams,
+): Promise<{ url: URL; transaction: AuthorizationTransaction }> {
+  const resolved = resolveConfig(config)
+  if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
+  const redirectUri = checkRedirectUri(p.redirectUri)
+  const scope = scopeString(p.scope ?? DEFAULT_SCOPE)
+  const server = await resolved.server()
+  if (typeof server.authorization_endpoint !== 'string') {
+    throw new ConfigError('issuer', 'the provider advertises no authorization_endpoint')
+  }
+  const state = generateState()
+  const codeVerifier = generateCodeVerifier()
+  const nonce = scope?.split(' ').includes('openid') ? generateNonce() : undefined
+  const audience = p.audience ?? resolved.audience
+  const url = buildAuthorizeUrl({
+    ...p,
+    authorizationEndpoint: server.authorization_endpoint,
+    clientId: resolved.clientId,
+    redirectUri,
+    state,
+    codeChallenge: await createCodeChallenge(codeVerifier),
+    codeChallengeMethod: 'S256',
+    ...(scope !== undefined && { scope }),
+    ...(audience !== undefined && { audience }),
+    ...(nonce !== undefined && { nonce }),
+  })
+  if (!resolved.allowInsecureRequests && url.protocol !== 'https:') {
+    throw new ConfigError('allowInsecureRequests', 'the authorization endpoint is not https; set allowInsecureRequests for local development only')
+  }
+  const transaction: AuthorizationTransaction = { state, codeVerifier, redirectUri, issuer: server.issuer }
+  if (nonce !== undefined) transaction.nonce = nonce
+  if (server.authorization_response_iss_parameter_supported === true) transaction.requireIssuer = true
+  if (p.organization !== undefined) transaction.organization = p.organization
+  if (p.maxAge !== undefined) transaction.maxAge = p.maxAge
+  return { url, transaction }
+}
+
+/**
+ * What an Auth0 organization invitation link carries, ready to spread into the next
+ * authorization request.
+ */
+export interface InvitationParams {
+  invitation: string
+  organization: string
+  organizationName?: string
+}
+
+/**
+ * Reads Auth0's organization invitation link (`?invitation=…&organization=…&organization_name=…`),
+ * which Auth0 sends to your app's login route when a user accepts an invitation.
+ *
+ * @throws {CallbackError} when the link lacks `invitation` or `organization`, or repeats one.
+ * @example
+ * ```ts
+ * import { parseInvitationUrl, createAuthorizationRequest } from 'authcode'
+ * const { invitation, organization } = parseInvitationUrl(request.url)
+ * const { url, transaction } = await createAuthorizationRequest(config, {
+ *   redirectUri: 'https://app.example.com/callback',
+ *   invitation,
+ *   organization,
+ * })
+ * ```
+ */
+export function parseInvitationUrl(url: string | URL): InvitationParams {
+  let parsed: URL
+  try {
+    parsed = url instanceof URL ? url : new URL(url)
+  } catch {
+    throw new CallbackError('The invitation link is not an absolute URL')
+  }
+  const q = parsed.searchParams
+  const one = (name: string): string | undefined => {
+    const all = q.getAll(name)
+    if (all.length > 1) throw new CallbackError(`The invitation link repeats the "${name}" parameter`)
+    return all[0] === '' ? undefined : all[0]
+  }
+  const invitation = one('invitation')
+  const organization = one('organization')
+  const organizationName = one('organization_name')
+  if (invitation === undefined || organization === undefined) {
+    const missing = [invitation === undefined && '"invitation"', organization === undefined && '"organization"'].filter(Boolean)
+    throw new CallbackError(`The invitation link has no ${missing.join(' and ')} parameter; it must carry both`)
+  }
+  return organizationName === undefined ? { invitation, organization } : { invitation, organization, organizationName }
+}
+
+/** Parameters of {@link buildLogoutUrl}. */
+export interface BuildLogoutUrlParams {
+  /** Auth0 tenant or custom domain. Or give `endSessionEndpoint`. */
+  domain?: string
+  /** Any provider's `end_session_endpoint` (implies the OIDC form). */
+  endSessionEndpoint?: string
+  clientId: string
+  /** Where to send the user afterwards; must be an allowed logout URL of the app. */
+  returnTo?: string
+  /** Also log the user out of the upstream identity provider. */
+  federated?: boolean
+  /** The ID token of the session (OIDC logout). */
+  idTokenHint?: string
+  /** Auth0's `/v2/logout` or the OIDC `/oidc/logout`. Default: `oidc` when `idTokenHint` or `endSessionEndpoint` is given, else `v2`. */
+  endpoint?: 'v2' | 'oidc'
+}
+
+/**
+ * Builds the logout URL: Auth0's `/v2/logout` (`client_id`, `returnTo`, `federated`) or the
+ * OpenID Connect `/oidc/logout` (`client_id`, `post_logout_redirect_uri`, `id_token_hint`).
+ *
+ * @throws {ConfigError} for a missing `clientId`, no `domain`/`endSessionEndpoint`, or a bad `returnTo`.
+ * @example
+ * ```ts
+ * import { buildLogoutUrl } from 'authcode'
+ * buildLogoutUrl({ domain: 'my-tenant.eu.auth0.com', clientId: 'abc', returnTo: 'https://app.example.com/' })
+ * // https://my-tenant.eu.auth0.com/v2/logout?client_id=abc&returnTo=https%3A%2F%2Fapp.example.com%2F
+ * ```
+ */
+export function buildLogoutUrl(p: BuildLogoutUrlParams): URL {
+  if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
+  const clientId = requireText(p.clientId, 'clientId')
+  const returnTo = p.returnTo === undefined ? undefined : checkRedirectUri(p.returnTo, 'returnTo')
+  const idTokenHint = optionalText(p.idTokenHint, 'idTokenHint')
+  const endpoint = p.endpoint ?? (idTokenHint !== undefined || p.endSessionEndpoint !== undefined ? 'oidc' : 'v2')
+  if (endpoint !== 'v2' && endpoint !== 'oidc') throw new ConfigError('endpoint', 'must be "v2" or "oidc"')
+  let url: URL
+  if (p.endSessionEndpoint !== undefined) {
+    if (endpoint === 'v2') throw new ConfigError('endpoint', '"v2" needs an Auth0 "domain", not an endSessionEndpoint')
+    try {
+      url = new URL(requireText(p.endSessionEndpoint, 'endSessionEndpoint'))
+    } catch (err) {
+      if (err instanceof ConfigError) throw err
+      throw new ConfigError('endSessionEndpoint', 'must be an absolute URL')
+    }
+  } else if (p.domain !== undefined) {
+    url = new URL(`https://${normalizeDomain(p.domain)}/${endpoint === 'v2' ? 'v2/logout' : 'oidc/logout'}`)
+  } else {
+    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "endSessionEndpoint"')
+  }
+  const q = url.searchParams
+  q.set('client_id', clientId)
+  if (endpoint === 'v2') {
+    if (returnTo !== undefined) q.set('returnTo', returnTo)
+  } else {
+    if (idTokenHint !== undefined) q.set('id_token_hint', idTokenHint)
+    if (returnTo !== undefined) q.set('post_logout_redirect_uri', returnTo)
+  }
+  if (p.federated === true) q.set('federated', '')
+  return url
+}

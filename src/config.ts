@@ -1,0 +1,239 @@
+// ClientConfig: its zod schema, its defaults, and the endpoint metadata it resolves to.
+import * as oauth from 'oauth4webapi'
+import * as z from 'zod/mini'
+import { ConfigError } from './errors.js'
+import { type HttpSettings, customFetch } from './http.js'
+import { toAuthcodeError } from './oauth-errors.js'
+
+/** How the client proves its identity at the token endpoint. */
+export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none'
+
+/**
+ * Configuration of one application (client) at one authorization server.
+ *
+ * Give `domain` for Auth0 (endpoints are Auth0's fixed paths, no network needed) or `issuer`
+ * for any OpenID Connect provider (endpoints come from discovery, fetched once and cached).
+ *
+ * Defaults: `clientAuth` is `client_secret_post` when a `clientSecret` is given and `none`
+ * otherwise; `fetch` is `globalThis.fetch`; `timeoutMs` 10 000; `retries` 2;
+ * `maxRetryDelayMs` 5 000.
+ *
+ * @example
+ * ```ts
+ * import type { ClientConfig } from 'authcode'
+ * const config: ClientConfig = {
+ *   domain: 'my-tenant.eu.auth0.com',
+ *   clientId: 'k5u3o2fiAA8XweXEEX604KCwCjzjtMU6',
+ *   clientSecret: 'the client secret from the Auth0 dashboard',
+ *   audience: 'https://api.example.com',
+ * }
+ * ```
+ */
+export interface ClientConfig {
+  /** Auth0 tenant or custom domain, e.g. `"tenant.eu.auth0.com"` (`https://` optional). */
+  domain?: string
+  /** Or the issuer URL of any OpenID Connect provider; endpoints then come from discovery. */
+  issuer?: string
+  /** The application's Client ID. */
+  clientId: string
+  /** The application's Client Secret (confidential clients). */
+  clientSecret?: string
+  /** Token endpoint authentication. Default: `client_secret_post` with a secret, else `none`. */
+  clientAuth?: ClientAuthMethod
+  /** The private key for `private_key_jwt`. */
+  privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  /** Default API audience for authorization requests and client credentials. */
+  audience?: string
+  /** The fetch to use. Default: `globalThis.fetch`. */
+  fetch?: typeof fetch
+  /** Per-request timeout, covering headers and body. Default 10 000. */
+  timeoutMs?: number
+  /** Extra attempts for 429/503 and for requests that never reached the server. Default 2. */
+  retries?: number
+  /** The longest wait between attempts; a longer `Retry-After` is not waited for. Default 5 000. */
+  maxRetryDelayMs?: number
+  /** Allow `http://` issuers and endpoints. For local development only. Default false. */
+  allowInsecureRequests?: boolean
+}
+
+/** A validated configuration with its defaults applied and its endpoints resolvable. */
+export interface ResolvedConfig {
+  readonly clientId: string
+  readonly clientSecret?: string
+  readonly clientAuth: ClientAuthMethod
+  readonly privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  readonly audience?: string
+  readonly issuer: string
+  readonly allowInsecureRequests: boolean
+  readonly http: HttpSettings
+  /** The authorization server metadata: static for `domain`, discovered once for `issuer`. */
+  server(signal?: AbortSignal): Promise<oauth.AuthorizationServer>
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000
+const DEFAULT_RETRIES = 2
+const DEFAULT_MAX_RETRY_DELAY_MS = 5_000
+
+// Built on first use so that importing the package does no work and bundles that never
+// validate a ClientConfig can drop zod.
+let schema: z.ZodMiniType | undefined
+function configSchema(): z.ZodMiniType {
+  const text = (what: string) => z.string({ error: `must be ${what}` }).check(z.minLength(1, { error: `must be ${what}` }))
+  const isFunction = (v: unknown) => typeof v === 'function'
+  const isCryptoKey = (v: unknown) =>
+    typeof v === 'object' && v !== null && 'algorithm' in v && 'type' in v && (v as { type: unknown }).type === 'private'
+  return (schema ??= z.object({
+    domain: z.optional(text('a host name such as "tenant.eu.auth0.com"')),
+    issuer: z.optional(text('an https URL')),
+    clientId: text('the non-empty Client ID of the application'),
+    clientSecret: z.optional(text('a non-empty string')),
+    clientAuth: z.optional(
+      z.enum(['client_secret_post', 'client_secret_basic', 'private_key_jwt', 'none'], {
+        error: 'must be one of client_secret_post, client_secret_basic, private_key_jwt, none',
+      }),
+    ),
+    privateKey: z.optional(
+      z.custom(
+        (v) => isCryptoKey(v) || (typeof v === 'object' && v !== null && isCryptoKey((v as { key?: unknown }).key)),
+        { error: 'must be a private CryptoKey or { key: CryptoKey, kid? }' },
+      ),
+    ),
+    audience: z.optional(text('a non-empty API identifier')),
+    fetch: z.optional(z.custom(isFunction, { error: 'must be a fetch function' })),
+    timeoutMs: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number of milliseconds' }), z.positive({ error: 'must be above 0' }))),
+    retries: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be 0 or more' }), z.lte(10, { error: 'must be 10 or less' }))),
+    maxRetryDelayMs: z.optional(z.number({ error: 'must be a number' }).check(z.gte(0, { error: 'must be 0 or more' }))),
+    allowInsecureRequests: z.optional(z.boolean({ error: 'must be true or false' })),
+  }))
+}
+
+/**
+ * Normalizes an Auth0 domain: accepts `tenant.auth0.com`, `https://tenant.auth0.com` and a
+ * trailing slash; refuses anything with a path, a query, credentials or plain http.
+ */
+export function normalizeDomain(domain: string, field = 'domain'): string {
+  if (typeof domain !== 'string' || domain.trim() === '') {
+    throw new ConfigError(field, 'must be a host name such as "tenant.eu.auth0.com"')
+  }
+  const raw = domain.trim()
+  if (/^http:\/\//i.test(raw)) throw new ConfigError(field, 'must use https (give the host name alone, e.g. "tenant.eu.auth0.com")')
+  let url: URL
+  try {
+    url = new URL(/^https:\/\//i.test(raw) ? raw : `https://${raw}`)
+  } catch {
+    throw new ConfigError(field, 'must be a host name such as "tenant.eu.auth0.com"')
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(field, 'must be a host name alone, without a path, query or credentials')
+  }
+  return url.host
+}
+
+/** Auth0's fixed endpoints for a tenant or custom domain. */
+export function auth0Metadata(host: string): oauth.AuthorizationServer {
+  const base = `https://${host}`
+  return {
+    issuer: `${base}/`,
+    authorization_endpoint: `${base}/authorize`,
+    token_endpoint: `${base}/oauth/token`,
+    userinfo_endpoint: `${base}/userinfo`,
+    revocation_endpoint: `${base}/oauth/revoke`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    end_session_endpoint: `${base}/oidc/logout`,
+  }
+}
+
+function firstIssue(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): ConfigError {
+  const issue = error.issues[0]
+  const field = issue?.path.map(String).join('.') || 'config'
+  return new ConfigError(field, issue?.message ?? 'is invalid')
+}
+
+/**
+ * Validates a {@link ClientConfig}, applies its defaults and prepares metadata resolution.
+ *
+ * @throws {ConfigError} naming the first field that is wrong.
+ */
+export function resolveConfig(input: ClientConfig): ResolvedConfig {
+  if (typeof input !== 'object' || input === null) throw new ConfigError('config', 'must be an object')
+  const parsed = z.safeParse(configSchema(), input)
+  if (!parsed.success) throw firstIssue(parsed.error)
+  const c = input
+  if (c.domain === undefined && c.issuer === undefined) {
+    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer" (any OpenID Connect provider)')
+  }
+  if (c.domain !== undefined && c.issuer !== undefined) {
+    throw new ConfigError('issuer', 'give "domain" or "issuer", not both')
+  }
+  const allowInsecureRequests = c.allowInsecureRequests === true
+  const clientAuth: ClientAuthMethod = c.clientAuth ?? (c.clientSecret === undefined ? 'none' : 'client_secret_post')
+  if ((clientAuth === 'client_secret_post' || clientAuth === 'client_secret_basic') && c.clientSecret === undefined) {
+    throw new ConfigError('clientSecret', `is required for clientAuth "${clientAuth}" (or use clientAuth "none" for a public client with PKCE)`)
+  }
+  if (clientAuth === 'private_key_jwt' && c.privateKey === undefined) {
+    throw new ConfigError('privateKey', 'is required for clientAuth "private_key_jwt"')
+  }
+  const http: HttpSettings = {
+    fetch: c.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
+    timeoutMs: c.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    retries: c.retries ?? DEFAULT_RETRIES,
+    maxRetryDelayMs: c.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS,
+  }
+
+  let issuer: string
+  let server: ResolvedConfig['server']
+  if (c.domain !== undefined) {
+    const metadata = auth0Metadata(normalizeDomain(c.domain))
+    issuer = metadata.issuer
+    server = () => Promise.resolve(metadata)
+  } else {
+    let url: URL
+    try {
+      url = new URL(c.issuer!)
+    } catch {
+      throw new ConfigError('issuer', 'must be an absolute URL such as "https://login.example.com/"')
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowInsecureRequests)) {
+      throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
+    }
+    if (url.search || url.hash) throw new ConfigError('issuer', 'must not have a query or fragment')
+    issuer = url.href
+    let pending: Promise<oauth.AuthorizationServer> | undefined
+    server = (signal) =>
+      (pending ??= discover(url, http, allowInsecureRequests, signal).catch((err: unknown) => {
+        pending = undefined // a failed discovery is tried again on the next call
+        throw err
+      }))
+  }
+
+  const resolved: ResolvedConfig = {
+    clientId: c.clientId,
+    clientAuth,
+    issuer,
+    allowInsecureRequests,
+    http,
+    server,
+    ...(c.clientSecret !== undefined && { clientSecret: c.clientSecret }),
+    ...(c.privateKey !== undefined && { privateKey: c.privateKey }),
+    ...(c.audience !== undefined && { audience: c.audience }),
+  }
+  return resolved
+}
+
+async function discover(
+  issuer: URL,
+  http: HttpSettings,
+  allowInsecureRequests: boolean,
+  signal?: AbortSignal,
+): Promise<oauth.AuthorizationServer> {
+  let res: Response | undefined
+  try {
+    res = await oauth.discoveryRequest(issuer, {
+      [oauth.customFetch]: customFetch(http, { idempotent: true, signal }),
+      [oauth.allowInsecureRequests]: allowInsecureRequests,
+    })
+    return await oauth.processDiscoveryResponse(issuer, res)
+  } catch (err) {
+    throw toAuthcodeError(err, { response: res, endpoint: 'discovery', secrets: [] })
+  }
+}

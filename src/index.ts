@@ -1,0 +1,45 @@
+// authcode: the OAuth 2.0 Authorization Code Flow for Auth0 and any OpenID Connect provider.
+export { generateState, generateNonce, generateCodeVerifier, createCodeChallenge } from './random.js'
+export {
+  buildAuthorizeUrl,
+  createAuthorizationRequest,
+  parseInvitationUrl,
+  buildLogoutUrl,
+  type AuthorizeOptions,
+  type BuildAuthorizeUrlParams,
+  type CreateAuthorizationRequestParams,
+  type AuthorizationTransaction,
+  type InvitationParams,
+  type BuildLogoutUrlParams,
+} from './authorize.js'
+export { validateCallback, type ExpectedCallback, type CallbackResult } from './callback.js'
+export {
+  TokenClient,
+  type ExchangeCodeParams,
+  type RefreshParams,
+  type ClientCredentialsParams,
+  type RevokeOptions,
+  type RequestOptions,
+} from './token-client.js'
+export { exchangeCode, refreshTokens } from './grants.js'
+export { isExpired, type TokenSet, type IdTokenClaims } from './token-set.js'
+export type { ClientConfig, ClientAuthMethod } from './config.js'
+export {
+  AuthcodeError,
+  ConfigError,
+  AuthorizationError,
+  StateMismatchError,
+  CallbackError,
+  OAuthError,
+  ResponseError,
+  NetworkError,
+  TimeoutError,
+  AbortError,
+  IdTokenError,
+  LoginRequiredError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  type AnyAuthcodeError,
+  type AuthcodeErrorCode,
+  type AuthcodeErrorJSON,
+} from './errors.js'

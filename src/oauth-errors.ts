@@ -1,0 +1,144 @@
+// Turns what oauth4webapi and fetch throw into authcode's typed errors, with fixes in the message and no secret.
+import * as oauth from 'oauth4webapi'
+import {
+  AuthcodeError,
+  ConfigError,
+  IdTokenError,
+  NetworkError,
+  OAuthError,
+  ResponseError,
+} from './errors.js'
+import { parseRetryAfter } from './http.js'
+
+/** Where the failure happened, for messages and hints. */
+export interface ErrorContext {
+  response?: Response | undefined
+  endpoint: 'token' | 'discovery' | 'userinfo' | 'revocation'
+  grant?: 'authorization_code' | 'refresh_token' | 'client_credentials'
+  /** Values that must never appear in a message (secret, code, verifier, tokens). */
+  secrets: ReadonlyArray<string | undefined>
+}
+
+const ENDPOINT_NAMES: Record<ErrorContext['endpoint'], string> = {
+  token: 'the token endpoint',
+  discovery: 'the discovery document',
+  userinfo: 'the userinfo endpoint',
+  revocation: 'the revocation endpoint',
+}
+
+/** Replaces every known secret in a server-supplied text. */
+export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]')
+  }
+  return out
+}
+
+function hintFor(error: string, ctx: ErrorContext): string | undefined {
+  switch (error) {
+    case 'invalid_client':
+      return 'Check the client ID and client secret, and that the application\'s token endpoint authentication method matches "clientAuth" (client_secret_post by default)'
+    case 'invalid_grant':
+      if (ctx.grant === 'authorization_code') {
+        return 'The code has expired or was already used, or redirect_uri/code_verifier differ from the authorization request: start the login again'
+      }
+      if (ctx.grant === 'refresh_token') return 'The refresh token has expired, was revoked or was already rotated: the user must log in again'
+      return undefined
+    case 'unauthorized_client':
+      return 'Enable this grant type for the application (Auth0 dashboard: Applications > Advanced Settings > Grant Types)'
+    case 'access_denied':
+      return ctx.grant === 'client_credentials'
+        ? 'Authorize the application for this API (Auth0 dashboard: APIs > Machine to Machine Applications)'
+        : undefined
+    case 'invalid_scope':
+      return 'Request only scopes the API defines (and that were granted, for a refresh)'
+    default:
+      return undefined
+  }
+}
+
+// A copy that keeps name, message and code but drops anything attached (bodies, claims).
+function bareCopy(err: Error): Error {
+  const copy = new Error(err.message)
+  copy.name = err.name
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string') Object.defineProperty(copy, 'code', { value: code, enumerable: true })
+  return copy
+}
+
+function retryAfterOf(response?: Response): number | undefined {
+  if (!response || (response.status !== 429 && response.status !== 503)) return undefined
+  return parseRetryAfter(response.headers.get('retry-after'))
+}
+
+/** Maps any thrown value of a request/response step to an {@link AuthcodeError}. */
+export function toAuthcodeError(err: unknown, ctx: ErrorContext): AuthcodeError {
+  if (err instanceof AuthcodeError) return err
+  const where = ENDPOINT_NAMES[ctx.endpoint]
+  const status = ctx.response?.status ?? 0
+  const retryAfter = retryAfterOf(ctx.response)
+  const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, ctx.secrets))
+
+  if (err instanceof oauth.ResponseBodyError) {
+    const hint = hintFor(err.error, ctx)
+    const description = clean(err.error_description)
+    return new OAuthError(
+      {
+        error: clean(err.error) ?? 'unknown_error',
+        status: err.status,
+        ...(description !== undefined && { errorDescription: description }),
+        ...(retryAfter !== undefined && { retryAfter }),
+        ...(hint !== undefined && { hint }),
+      },
+      { cause: bareCopy(err) },
+    )
+  }
+  if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    const params = err.cause[0]?.parameters
+    const error = clean(params?.error) ?? 'invalid_client'
+    const description = clean(params?.error_description)
+    const hint = hintFor(error, ctx)
+    return new OAuthError(
+      {
+        error,
+        status: err.status,
+        ...(description !== undefined && { errorDescription: description }),
+        ...(hint !== undefined && { hint }),
+      },
+      { cause: bareCopy(err) },
+    )
+  }
+  if (err instanceof oauth.OperationProcessingError || err instanceof oauth.UnsupportedOperationError) {
+    const code = err.code
+    if (code === oauth.HTTP_REQUEST_FORBIDDEN || code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
+      return new ConfigError('allowInsecureRequests', `${where} is not https; set allowInsecureRequests for local development only`, { cause: bareCopy(err) })
+    }
+    if (code === oauth.MISSING_SERVER_METADATA || code === oauth.INVALID_SERVER_METADATA) {
+      return new ConfigError('issuer', `the provider's metadata has no usable endpoint for this call (${err.message})`, { cause: bareCopy(err) })
+    }
+    if (
+      code === oauth.JWT_TIMESTAMP_CHECK ||
+      code === oauth.JWT_CLAIM_COMPARISON ||
+      /ID Token|JWT|id_token/.test(err.message)
+    ) {
+      return new IdTokenError(`The ID token was rejected: ${clean(err.message)}`, { cause: bareCopy(err) })
+    }
+    let message: string
+    if (code === oauth.RESPONSE_IS_NOT_JSON || code === oauth.PARSE_ERROR) {
+      message = `${where} answered ${status} with a body that is not JSON`
+    } else if (code === oauth.RESPONSE_IS_NOT_CONFORM) {
+      message = `${where} answered with unexpected HTTP status ${status}`
+    } else {
+      message = `${where} answered ${status} with a response of the wrong shape: ${clean(err.message)}`
+    }
+    return new ResponseError(status, message, { cause: bareCopy(err), ...(retryAfter !== undefined && { retryAfter }) })
+  }
+  if (err instanceof TypeError && ctx.response === undefined && /fetch|network/i.test(err.message)) {
+    return new NetworkError(`Could not reach ${where} (${err.message})`, { cause: err })
+  }
+  const message = err instanceof Error ? clean(err.message) : 'unknown error'
+  return new ResponseError(status, `Could not process the answer of ${where}: ${message}`, {
+    ...(err instanceof Error && { cause: bareCopy(err) }),
+  })
+}

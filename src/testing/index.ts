@@ -1,0 +1,96 @@
+// authcode/testing: a stand-in Auth0 tenant for tests: keys, signed tokens and token responses.
+import { type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair } from 'jose'
+
+/** Options of {@link createTestTenant}. */
+export interface TestTenantOptions {
+  /** The tenant's domain. Default `"test-tenant.auth0.example"`. */
+  domain?: string
+  /** The application's client ID, the ID token's audience. Default `"test-client-id"`. */
+  clientId?: string
+  /** The signing algorithm. Default `RS256` (Auth0's default). */
+  alg?: 'RS256' | 'ES256' | 'PS256'
+  /** The key ID in the JWKS and token headers. Default `"test-key-1"`. */
+  kid?: string
+}
+
+/** The JSON a token endpoint answers with (snake_case, as Auth0 sends it). */
+export interface TokenEndpointJson {
+  access_token: string
+  token_type: string
+  expires_in?: number
+  refresh_token?: string
+  id_token?: string
+  scope?: string
+}
+
+/** A test tenant made by {@link createTestTenant}. */
+export interface TestTenant {
+  domain: string
+  /** `https://{domain}/` */
+  issuer: string
+  clientId: string
+  /** The public JWKS, as `/.well-known/jwks.json` serves it. */
+  jwks: { keys: JWK[] }
+  /** Signs an ID token for the client: iss, aud, sub, iat, exp (+1 h) set unless overridden. */
+  signIdToken(claims?: JWTPayload): Promise<string>
+  /** Signs an RFC 9068 access token for `audience`: iss, sub, aud, iat, exp (+1 h), scope. */
+  signAccessToken(claims?: JWTPayload & { aud?: string | string[] }): Promise<string>
+  /** A token endpoint response with a signed ID token (with `nonce` when given) and a refresh token. */
+  tokenResponse(p?: { nonce?: string; idTokenClaims?: JWTPayload; scope?: string; expiresIn?: number; refreshToken?: string | false }): Promise<TokenEndpointJson>
+}
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/**
+ * Makes a test tenant: a fresh key pair and helpers that sign ID and access tokens the way
+ * Auth0 does, for tests of code that uses authcode (pair it with msw or any HTTP stub).
+ *
+ * @example
+ * ```ts
+ * import { createTestTenant } from 'authcode/testing'
+ * const tenant = await createTestTenant({ clientId: 'my-client' })
+ * const body = await tenant.tokenResponse({ nonce: transaction.nonce })
+ * // answer POST https://test-tenant.auth0.example/oauth/token with `body`
+ * ```
+ */
+export async function createTestTenant(options: TestTenantOptions = {}): Promise<TestTenant> {
+  const domain = options.domain ?? 'test-tenant.auth0.example'
+  const clientId = options.clientId ?? 'test-client-id'
+  const alg = options.alg ?? 'RS256'
+  const kid = options.kid ?? 'test-key-1'
+  const issuer = `https://${domain}/`
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }
+
+  const sign = (payload: JWTPayload, typ: string) => {
+    const now = Math.floor(Date.now() / 1000)
+    return new SignJWT({ iss: issuer, iat: now, exp: now + 3600, ...payload })
+      .setProtectedHeader({ alg, kid, typ })
+      .sign(privateKey)
+  }
+
+  const tenant: TestTenant = {
+    domain,
+    issuer,
+    clientId,
+    jwks: { keys: [jwk] },
+    signIdToken: (claims = {}) => sign({ sub: 'auth0|test-user', aud: clientId, ...claims }, 'JWT'),
+    signAccessToken: (claims = {}) =>
+      sign({ sub: 'auth0|test-user', aud: 'https://api.example.com', scope: 'openid', jti: randomId(), client_id: clientId, ...claims }, 'at+jwt'),
+    async tokenResponse(p = {}) {
+      const body: TokenEndpointJson = {
+        access_token: await tenant.signAccessToken(p.scope === undefined ? {} : { scope: p.scope }),
+        token_type: 'Bearer',
+        expires_in: p.expiresIn ?? 86400,
+        id_token: await tenant.signIdToken({ ...(p.nonce !== undefined && { nonce: p.nonce }), ...p.idTokenClaims }),
+        scope: p.scope ?? 'openid profile email offline_access',
+      }
+      if (p.refreshToken !== false) body.refresh_token = p.refreshToken ?? `rt-${randomId()}`
+      return body
+    },
+  }
+  return tenant
+}

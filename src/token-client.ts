@@ -1,0 +1,320 @@
+// TokenClient: the grants at the token endpoint (code, refresh, client credentials), revocation and userinfo.
+import * as oauth from 'oauth4webapi'
+import { checkRedirectUri, scopeString } from './authorize.js'
+import { type ClientConfig, type ResolvedConfig, resolveConfig } from './config.js'
+import { ConfigError, IdTokenError } from './errors.js'
+import { customFetch } from './http.js'
+import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
+import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from './token-set.js'
+
+/** Options every network call takes. */
+export interface RequestOptions {
+  /** Aborts the request (and any retry wait); the call then throws {@link AbortError}. */
+  signal?: AbortSignal
+}
+
+/**
+ * Parameters of {@link TokenClient.exchangeCode}. The {@link AuthorizationTransaction} from
+ * `createAuthorizationRequest` has every field but `code`: spread it in.
+ */
+export interface ExchangeCodeParams extends RequestOptions {
+  /** The `code` from {@link validateCallback}. */
+  code: string
+  /** The same `redirect_uri` as on the authorization request. */
+  redirectUri: string
+  /** The PKCE verifier; required for a public client (`clientAuth: 'none'`). */
+  codeVerifier?: string
+  /** The nonce sent on the authorization request; the ID token must carry it. */
+  nonce?: string
+  /** The max_age sent; the ID token's `auth_time` must be recent enough. */
+  maxAge?: number
+  /** The organization ID (`org_…`) or name sent; the ID token's `org_id`/`org_name` must match. */
+  organization?: string
+}
+
+/** Parameters of {@link TokenClient.refresh}. */
+export interface RefreshParams extends RequestOptions {
+  refreshToken: string
+  /** A narrower set of the granted scopes; omitted means the original ones. */
+  scope?: string | string[]
+}
+
+/** Parameters of {@link TokenClient.clientCredentials}. */
+export interface ClientCredentialsParams extends RequestOptions {
+  /** The API to get a token for. Default: the config's `audience`. */
+  audience?: string
+  scope?: string | string[]
+}
+
+/** Options of {@link TokenClient.revoke}. */
+export interface RevokeOptions extends RequestOptions {
+  /** Default `refresh_token` (the only kind Auth0 revokes). */
+  tokenTypeHint?: 'refresh_token' | 'access_token'
+}
+
+function requireText(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
+  return value
+}
+
+/**
+ * Trades codes and refresh tokens for tokens at the provider's token endpoint, over the
+ * injected `fetch`, with a timeout on every request and bounded retries (never retrying a
+ * code exchange that may have reached the server). Stateless: one instance per application
+ * config, shared by every request of your server.
+ *
+ * @throws {ConfigError} from the constructor, naming a wrong config field.
+ * @example
+ * ```ts
+ * import { TokenClient } from 'authcode'
+ * const client = new TokenClient({
+ *   domain: 'my-tenant.eu.auth0.com',
+ *   clientId: process.env.AUTH0_CLIENT_ID!,
+ *   clientSecret: process.env.AUTH0_CLIENT_SECRET!,
+ * })
+ * const tokens = await client.exchangeCode({ code, ...transaction })
+ * const fresh = await client.refresh({ refreshToken: tokens.refreshToken! })
+ * ```
+ */
+export class TokenClient {
+  readonly #config: ResolvedConfig
+  readonly #client: oauth.Client
+  readonly #auth: oauth.ClientAuth
+
+  constructor(config: ClientConfig) {
+    const c = resolveConfig(config)
+    this.#config = c
+    this.#client = { client_id: c.clientId }
+    switch (c.clientAuth) {
+      case 'client_secret_post':
+        this.#auth = oauth.ClientSecretPost(c.clientSecret!)
+        break
+      case 'client_secret_basic':
+        this.#auth = oauth.ClientSecretBasic(c.clientSecret!)
+        break
+      case 'private_key_jwt':
+        this.#auth = oauth.PrivateKeyJwt(c.privateKey!)
+        break
+      case 'none':
+        this.#auth = oauth.None()
+        break
+    }
+  }
+
+  /** The issuer identifier this client talks to, e.g. `https://tenant.eu.auth0.com/`. */
+  get issuer(): string {
+    return this.#config.issuer
+  }
+
+  /** The client ID this client authenticates as. */
+  get clientId(): string {
+    return this.#config.clientId
+  }
+
+  #options(idempotent: boolean, signal: AbortSignal | undefined) {
+    return {
+      [oauth.customFetch]: customFetch(this.#config.http, { idempotent, signal }),
+      [oauth.allowInsecureRequests]: this.#config.allowInsecureRequests,
+    }
+  }
+
+  // Runs a request and its processing; maps whatever fails to a typed, secret-free error.
+  async #call<T>(
+    ctx: Omit<ErrorContext, 'response' | 'secrets'> & { secrets: ReadonlyArray<string | undefined> },
+    request: () => Promise<Response>,
+    process: (res: Response) => Promise<T>,
+  ): Promise<T> {
+    let response: Response | undefined
+    try {
+      response = await request()
+      return await process(response)
+    } catch (err) {
+      throw toAuthcodeError(err, { ...ctx, response, secrets: [this.#config.clientSecret, ...ctx.secrets] })
+    }
+  }
+
+  /**
+   * Exchanges an authorization code for tokens (`grant_type=authorization_code`): POST to
+   * `/oauth/token` with `client_id`, `code`, `redirect_uri`, `code_verifier` and the client
+   * authentication. Validates the ID token's claims (iss, aud, exp, iat, nonce, azp,
+   * auth_time/max_age) and, when an organization was asked for, its `org_id`/`org_name`.
+   *
+   * The request is not retried once it may have reached the server: a code works once.
+   *
+   * @throws {OAuthError} the server refused (e.g. `invalid_grant`, `invalid_client`).
+   * @throws {IdTokenError} the ID token failed a check.
+   * @throws {ResponseError|NetworkError|TimeoutError|AbortError} transport failures.
+   * @throws {ConfigError} missing code/redirectUri, or no verifier for a public client.
+   * @example
+   * ```ts
+   * const { code } = validateCallback(request.url, transaction)
+   * const tokens = await client.exchangeCode({ code, ...transaction })
+   * tokens.claims?.sub // "auth0|5f7c8ec7c33c6c004bbafe82"
+   * ```
+   */
+  async exchangeCode(p: ExchangeCodeParams): Promise<TokenSet> {
+    if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
+    const code = requireText(p.code, 'code')
+    const redirectUri = checkRedirectUri(p.redirectUri)
+    if (p.codeVerifier !== undefined) requireText(p.codeVerifier, 'codeVerifier')
+    if (this.#config.clientAuth === 'none' && p.codeVerifier === undefined) {
+      throw new ConfigError('codeVerifier', 'a public client (clientAuth "none") must send the PKCE code verifier of the login')
+    }
+    if (p.maxAge !== undefined && (!Number.isInteger(p.maxAge) || p.maxAge < 0)) {
+      throw new ConfigError('maxAge', 'must be a whole number of seconds, 0 or more')
+    }
+    const as = await this.#server(p.signal)
+    const callback = new URLSearchParams({ code })
+    // oauth4webapi takes only the parameters its own validateAuthResponse returned, and wants
+    // `iss` there when the provider advertises RFC 9207. The state was checked by validateCallback.
+    if (as.authorization_response_iss_parameter_supported) callback.set('iss', as.issuer)
+    const validated = oauth.validateAuthResponse(as, this.#client, callback, oauth.skipStateCheck)
+    const now = epochSeconds()
+    const ctx = { endpoint: 'token', grant: 'authorization_code', secrets: [code, p.codeVerifier] } as const
+    const { json, claims } = await this.#call(
+      ctx,
+      () =>
+        oauth.authorizationCodeGrantRequest(as, this.#client, this.#auth, validated, redirectUri, p.codeVerifier ?? oauth.nopkce, this.#options(false, p.signal)),
+      async (res) => {
+        const json = await oauth.processAuthorizationCodeResponse(as, this.#client, res, {
+          expectedNonce: p.nonce ?? oauth.expectNoNonce,
+          maxAge: p.maxAge ?? oauth.skipAuthTimeCheck,
+          requireIdToken: p.nonce !== undefined || p.organization !== undefined,
+        })
+        return { json, claims: oauth.getValidatedIdTokenClaims(json) as IdTokenClaims | undefined }
+      },
+    )
+    if (p.organization !== undefined) checkOrganization(p.organization, claims)
+    return toTokenSet(json, claims, { now })
+  }
+
+  /**
+   * Gets new tokens with a refresh token (`grant_type=refresh_token`). When the reply has no
+   * new refresh token (no rotation), the result keeps the one that was used.
+   *
+   * @throws {OAuthError} `invalid_grant` when the refresh token is dead: log the user in again.
+   * @throws {IdTokenError|ResponseError|NetworkError|TimeoutError|AbortError} as for exchangeCode.
+   * @example
+   * ```ts
+   * const fresh = await client.refresh({ refreshToken: tokens.refreshToken!, scope: 'openid read:contacts' })
+   * ```
+   */
+  async refresh(p: RefreshParams): Promise<TokenSet> {
+    if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
+    const refreshToken = requireText(p.refreshToken, 'refreshToken')
+    const scope = scopeString(p.scope)
+    const as = await this.#server(p.signal)
+    const now = epochSeconds()
+    const { json, claims } = await this.#call(
+      { endpoint: 'token', grant: 'refresh_token', secrets: [refreshToken] },
+      () =>
+        oauth.refreshTokenGrantRequest(as, this.#client, this.#auth, refreshToken, {
+          ...this.#options(false, p.signal),
+          ...(scope !== undefined && { additionalParameters: { scope } }),
+        }),
+      async (res) => {
+        const json = await oauth.processRefreshTokenResponse(as, this.#client, res)
+        return { json, claims: oauth.getValidatedIdTokenClaims(json) as IdTokenClaims | undefined }
+      },
+    )
+    return toTokenSet(json, claims, { now, previousRefreshToken: refreshToken })
+  }
+
+  /**
+   * Gets a token for the application itself (`grant_type=client_credentials`), for
+   * machine-to-machine calls. Auth0 requires an `audience`.
+   *
+   * @throws {ConfigError} for a public client, which cannot use this grant.
+   * @throws {OAuthError} e.g. `access_denied` when the app is not authorized for the API.
+   * @example
+   * ```ts
+   * const { accessToken } = await client.clientCredentials({ audience: 'https://api.example.com' })
+   * ```
+   */
+  async clientCredentials(p: ClientCredentialsParams = {}): Promise<TokenSet> {
+    if (this.#config.clientAuth === 'none') {
+      throw new ConfigError('clientAuth', 'client credentials need a confidential client (a clientSecret or privateKey)')
+    }
+    const audience = p.audience ?? this.#config.audience
+    if (audience !== undefined) requireText(audience, 'audience')
+    const scope = scopeString(p.scope)
+    const params: Record<string, string> = {}
+    if (audience !== undefined) params.audience = audience
+    if (scope !== undefined) params.scope = scope
+    const as = await this.#server(p.signal)
+    const now = epochSeconds()
+    const json = await this.#call(
+      { endpoint: 'token', grant: 'client_credentials', secrets: [] },
+      () => oauth.clientCredentialsGrantRequest(as, this.#client, this.#auth, params, this.#options(false, p.signal)),
+      (res) => oauth.processClientCredentialsResponse(as, this.#client, res),
+    )
+    return toTokenSet(json, undefined, { now })
+  }
+
+  /**
+   * Revokes a refresh token at `/oauth/revoke` (RFC 7009). Revoking a token that is already
+   * dead succeeds.
+   *
+   * @throws {OAuthError|ResponseError|NetworkError|TimeoutError|AbortError}
+   * @example
+   * ```ts
+   * await client.revoke(tokens.refreshToken!)
+   * ```
+   */
+  async revoke(token: string, options: RevokeOptions = {}): Promise<void> {
+    requireText(token, 'token')
+    const as = await this.#server(options.signal)
+    await this.#call(
+      { endpoint: 'revocation', secrets: [token] },
+      () =>
+        oauth.revocationRequest(as, this.#client, this.#auth, token, {
+          ...this.#options(true, options.signal),
+          additionalParameters: { token_type_hint: options.tokenTypeHint ?? 'refresh_token' },
+        }),
+      (res) => oauth.processRevocationResponse(res),
+    )
+  }
+
+  /**
+   * Reads the user's profile from `/userinfo` with an access token.
+   *
+   * @throws {OAuthError} e.g. `invalid_token` when the access token expired.
+   * @throws {ResponseError|NetworkError|TimeoutError|AbortError}
+   * @example
+   * ```ts
+   * const profile = await client.userinfo(tokens.accessToken)
+   * profile.email // "jane@example.com"
+   * ```
+   */
+  async userinfo(accessToken: string, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+    requireText(accessToken, 'accessToken')
+    const as = await this.#server(options.signal)
+    const info = await this.#call(
+      { endpoint: 'userinfo', secrets: [accessToken] },
+      () => oauth.userInfoRequest(as, this.#client, accessToken, this.#options(true, options.signal)),
+      (res) => oauth.processUserInfoResponse(as, this.#client, oauth.skipSubjectCheck, res),
+    )
+    return { ...info }
+  }
+
+  async #server(signal: AbortSignal | undefined): Promise<oauth.AuthorizationServer> {
+    return this.#config.server(signal)
+  }
+}
+
+/**
+ * Auth0: when a login asked for an organization, the ID token must name it — `org_id` for an
+ * ID (`org_…`), `org_name` (lower-cased by Auth0) for a name.
+ */
+function checkOrganization(organization: string, claims: IdTokenClaims | undefined): void {
+  if (claims === undefined) {
+    throw new IdTokenError('An organization was requested but the response has no ID token to check it against; include "openid" in the scope')
+  }
+  if (organization.startsWith('org_')) {
+    if (claims.org_id !== organization) {
+      throw new IdTokenError(`The ID token's "org_id" claim ${claims.org_id === undefined ? 'is missing' : 'does not match'}: expected the organization that was requested`)
+    }
+  } else if (claims.org_name !== organization.toLowerCase()) {
+    throw new IdTokenError(`The ID token's "org_name" claim ${claims.org_name === undefined ? 'is missing' : 'does not match'}: expected the organization that was requested`)
+  }
+}
