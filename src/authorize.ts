@@ -6,6 +6,11 @@ import { createCodeChallenge, generateCodeVerifier, generateNonce, generateState
 /**
  * The optional parameters of an authorization request, shared by {@link buildAuthorizeUrl}
  * and {@link createAuthorizationRequest}.
+ *
+ * @example
+ * ```ts
+ * const options: AuthorizeOptions = { scope: 'openid profile offline_access', audience: 'https://api.example.com', prompt: 'login' }
+ * ```
  */
 export interface AuthorizeOptions {
   /** Scopes, space-separated or as an array. Include `offline_access` for a refresh token. */
@@ -36,6 +41,16 @@ export interface AuthorizeOptions {
 
 /**
  * Parameters of {@link buildAuthorizeUrl}.
+ *
+ * @example
+ * ```ts
+ * const params: BuildAuthorizeUrlParams = {
+ *   domain: 'my-tenant.eu.auth0.com',
+ *   clientId: 'abc',
+ *   redirectUri: 'https://app.example.com/callback',
+ *   state: generateState(),
+ * }
+ * ```
  */
 export interface BuildAuthorizeUrlParams extends AuthorizeOptions {
   /** Auth0 tenant or custom domain (`https://` optional). Or give `authorizationEndpoint`. */
@@ -186,6 +201,14 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
 /**
  * What a login must remember between sending the user to `/authorize` and the callback.
  * Keep it server-side or in a sealed cookie: it holds the PKCE verifier.
+ *
+ * @example
+ * ```ts
+ * const { url, transaction } = await createAuthorizationRequest(config, { redirectUri })
+ * session.login = transaction // at /login
+ * const { code } = validateCallback(request.url, session.login) // at /callback
+ * const tokens = await exchangeCode(config, { code, ...session.login })
+ * ```
  */
 export interface AuthorizationTransaction {
   state: string
@@ -203,7 +226,14 @@ export interface AuthorizationTransaction {
   maxAge?: number
 }
 
-/** Parameters of {@link createAuthorizationRequest}. */
+/**
+ * Parameters of {@link createAuthorizationRequest}.
+ *
+ * @example
+ * ```ts
+ * const params: CreateAuthorizationRequestParams = { redirectUri: 'https://app.example.com/callback', organization: 'org_123' }
+ * ```
+ */
 export interface CreateAuthorizationRequestParams extends AuthorizeOptions {
   redirectUri: string
 }
@@ -270,6 +300,11 @@ export async function createAuthorizationRequest(
 /**
  * What an Auth0 organization invitation link carries, ready to spread into the next
  * authorization request.
+ *
+ * @example
+ * ```ts
+ * const { invitation, organization, organizationName }: InvitationParams = parseInvitationUrl(link)
+ * ```
  */
 export interface InvitationParams {
   invitation: string
@@ -316,7 +351,14 @@ export function parseInvitationUrl(url: string | URL): InvitationParams {
   return organizationName === undefined ? { invitation, organization } : { invitation, organization, organizationName }
 }
 
-/** Parameters of {@link buildLogoutUrl}. */
+/**
+ * Parameters of {@link buildLogoutUrl}.
+ *
+ * @example
+ * ```ts
+ * const params: BuildLogoutUrlParams = { domain: 'my-tenant.eu.auth0.com', clientId: 'abc', returnTo: 'https://app.example.com/', federated: true }
+ * ```
+ */
 export interface BuildLogoutUrlParams {
   /** Auth0 tenant or custom domain. Or give `endSessionEndpoint`. */
   domain?: string

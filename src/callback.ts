@@ -1,7 +1,14 @@
 // validateCallback: checks the redirect back from /authorize before any code is exchanged.
 import { AuthorizationError, CallbackError, ConfigError, StateMismatchError } from './errors.js'
 
-/** What {@link validateCallback} compares the callback with; an {@link AuthorizationTransaction} fits. */
+/**
+ * What {@link validateCallback} compares the callback with; an {@link AuthorizationTransaction} fits.
+ *
+ * @example
+ * ```ts
+ * const expected: ExpectedCallback = { state: savedState, issuer: 'https://my-tenant.eu.auth0.com/' }
+ * ```
+ */
 export interface ExpectedCallback {
   /** The `state` sent on the authorization request. */
   state: string
@@ -11,7 +18,14 @@ export interface ExpectedCallback {
   requireIssuer?: boolean
 }
 
-/** The checked result of {@link validateCallback}. */
+/**
+ * The checked result of {@link validateCallback}.
+ *
+ * @example
+ * ```ts
+ * const { code, state }: CallbackResult = validateCallback(request.url, transaction)
+ * ```
+ */
 export interface CallbackResult {
   code: string
   state: string

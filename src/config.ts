@@ -5,7 +5,15 @@ import { ConfigError } from './errors.js'
 import { type HttpSettings, customFetch } from './http.js'
 import { toAuthcodeError } from './oauth-errors.js'
 
-/** How the client proves its identity at the token endpoint. */
+/**
+ * How the client proves its identity at the token endpoint.
+ *
+ * @example
+ * ```ts
+ * const clientAuth: ClientAuthMethod = 'client_secret_basic'
+ * new TokenClient({ domain, clientId, clientSecret, clientAuth })
+ * ```
+ */
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none'
 
 /**
@@ -149,13 +157,27 @@ function firstIssue(error: { issues: ReadonlyArray<{ path: PropertyKey[]; messag
   return new ConfigError(field, issue?.message ?? 'is invalid')
 }
 
+// One resolved config (and so one discovery cache) per config object: treat a config as
+// immutable once it has been used.
+const resolvedConfigs = new WeakMap<ClientConfig, ResolvedConfig>()
+
 /**
  * Validates a {@link ClientConfig}, applies its defaults and prepares metadata resolution.
+ * The result is cached per config object, so neither validation nor discovery is repeated.
  *
  * @throws {ConfigError} naming the first field that is wrong.
  */
 export function resolveConfig(input: ClientConfig): ResolvedConfig {
   if (typeof input !== 'object' || input === null) throw new ConfigError('config', 'must be an object')
+  let resolved = resolvedConfigs.get(input)
+  if (resolved === undefined) {
+    resolved = validateConfig(input)
+    resolvedConfigs.set(input, resolved)
+  }
+  return resolved
+}
+
+function validateConfig(input: ClientConfig): ResolvedConfig {
   const parsed = z.safeParse(configSchema(), input)
   if (!parsed.success) throw firstIssue(parsed.error)
   const c = input

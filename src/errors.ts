@@ -3,6 +3,12 @@
 /**
  * Every stable error code that authcode throws. Use it with `switch (err.code)` on an
  * {@link AnyAuthcodeError} to narrow to the class.
+ *
+ * @example
+ * ```ts
+ * const retryable: AuthcodeErrorCode[] = ['ERR_NETWORK', 'ERR_TIMEOUT']
+ * if (err instanceof AuthcodeError && retryable.includes(err.code)) scheduleRetry()
+ * ```
  */
 export type AuthcodeErrorCode =
   | 'ERR_CONFIG'
@@ -19,7 +25,14 @@ export type AuthcodeErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INSUFFICIENT_SCOPE'
 
-/** The plain, secret-free form of an error, as `JSON.stringify(err)` gives it. */
+/**
+ * The plain, secret-free form of an error, as `JSON.stringify(err)` gives it.
+ *
+ * @example
+ * ```ts
+ * const logged: AuthcodeErrorJSON = err.toJSON() // { name: 'OAuthError', code: 'ERR_OAUTH', message, error, status }
+ * ```
+ */
 export interface AuthcodeErrorJSON {
   name: string
   code: AuthcodeErrorCode

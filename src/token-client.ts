@@ -7,7 +7,14 @@ import { customFetch } from './http.js'
 import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
 import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from './token-set.js'
 
-/** Options every network call takes. */
+/**
+ * Options every network call takes.
+ *
+ * @example
+ * ```ts
+ * const profile = await client.userinfo(accessToken, { signal: AbortSignal.timeout(2_000) })
+ * ```
+ */
 export interface RequestOptions {
   /** Aborts the request (and any retry wait); the call then throws {@link AbortError}. */
   signal?: AbortSignal
@@ -16,6 +23,12 @@ export interface RequestOptions {
 /**
  * Parameters of {@link TokenClient.exchangeCode}. The {@link AuthorizationTransaction} from
  * `createAuthorizationRequest` has every field but `code`: spread it in.
+ *
+ * @example
+ * ```ts
+ * const params: ExchangeCodeParams = { code, ...transaction }
+ * const tokens = await client.exchangeCode(params)
+ * ```
  */
 export interface ExchangeCodeParams extends RequestOptions {
   /** The `code` from {@link validateCallback}. */
@@ -32,21 +45,42 @@ export interface ExchangeCodeParams extends RequestOptions {
   organization?: string
 }
 
-/** Parameters of {@link TokenClient.refresh}. */
+/**
+ * Parameters of {@link TokenClient.refresh}.
+ *
+ * @example
+ * ```ts
+ * const params: RefreshParams = { refreshToken, scope: ['openid', 'read:contacts'] }
+ * ```
+ */
 export interface RefreshParams extends RequestOptions {
   refreshToken: string
   /** A narrower set of the granted scopes; omitted means the original ones. */
   scope?: string | string[]
 }
 
-/** Parameters of {@link TokenClient.clientCredentials}. */
+/**
+ * Parameters of {@link TokenClient.clientCredentials}.
+ *
+ * @example
+ * ```ts
+ * const params: ClientCredentialsParams = { audience: 'https://api.example.com', scope: 'read:reports' }
+ * ```
+ */
 export interface ClientCredentialsParams extends RequestOptions {
   /** The API to get a token for. Default: the config's `audience`. */
   audience?: string
   scope?: string | string[]
 }
 
-/** Options of {@link TokenClient.revoke}. */
+/**
+ * Options of {@link TokenClient.revoke}.
+ *
+ * @example
+ * ```ts
+ * await client.revoke(refreshToken, { tokenTypeHint: 'refresh_token' })
+ * ```
+ */
 export interface RevokeOptions extends RequestOptions {
   /** Default `refresh_token` (the only kind Auth0 revokes). */
   tokenTypeHint?: 'refresh_token' | 'access_token'
@@ -69,8 +103,8 @@ function requireText(value: unknown, field: string): string {
  * import { TokenClient } from 'authcode'
  * const client = new TokenClient({
  *   domain: 'my-tenant.eu.auth0.com',
- *   clientId: process.env.AUTH0_CLIENT_ID!,
- *   clientSecret: process.env.AUTH0_CLIENT_SECRET!,
+ *   clientId: 'k5u3o2fiAA8XweXEEX604KCwCjzjtMU6',
+ *   clientSecret, // from your secret store, never from source code
  * })
  * const tokens = await client.exchangeCode({ code, ...transaction })
  * const fresh = await client.refresh({ refreshToken: tokens.refreshToken! })
@@ -122,12 +156,12 @@ export class TokenClient {
   async #call<T>(
     ctx: Omit<ErrorContext, 'response' | 'secrets'> & { secrets: ReadonlyArray<string | undefined> },
     request: () => Promise<Response>,
-    process: (res: Response) => Promise<T>,
+    handle: (res: Response) => Promise<T>,
   ): Promise<T> {
     let response: Response | undefined
     try {
       response = await request()
-      return await process(response)
+      return await handle(response)
     } catch (err) {
       throw toAuthcodeError(err, { ...ctx, response, secrets: [this.#config.clientSecret, ...ctx.secrets] })
     }

@@ -33,7 +33,14 @@ export function extractBearerToken(header: string | null | undefined): string {
   return match[1]!
 }
 
-/** The claims {@link requireScopes} reads: OAuth's `scope` string and Auth0's `permissions` array. */
+/**
+ * The claims {@link requireScopes} reads: OAuth's `scope` string and Auth0's `permissions` array.
+ *
+ * @example
+ * ```ts
+ * const claims: ScopedClaims = { scope: 'openid read:contacts', permissions: ['read:contacts'] }
+ * ```
+ */
 export interface ScopedClaims {
   scope?: unknown
   permissions?: unknown

@@ -1,7 +1,14 @@
 // authcode/testing: a stand-in Auth0 tenant for tests: keys, signed tokens and token responses.
 import { type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair } from 'jose'
 
-/** Options of {@link createTestTenant}. */
+/**
+ * Options of {@link createTestTenant}.
+ *
+ * @example
+ * ```ts
+ * const tenant = await createTestTenant({ domain: 'my-tenant.eu.auth0.com', clientId: 'abc', alg: 'ES256' })
+ * ```
+ */
 export interface TestTenantOptions {
   /** The tenant's domain. Default `"test-tenant.auth0.example"`. */
   domain?: string
@@ -13,7 +20,15 @@ export interface TestTenantOptions {
   kid?: string
 }
 
-/** The JSON a token endpoint answers with (snake_case, as Auth0 sends it). */
+/**
+ * The JSON a token endpoint answers with (snake_case, as Auth0 sends it).
+ *
+ * @example
+ * ```ts
+ * const body: TokenEndpointJson = await tenant.tokenResponse({ nonce })
+ * return Response.json(body)
+ * ```
+ */
 export interface TokenEndpointJson {
   access_token: string
   token_type: string
@@ -23,7 +38,15 @@ export interface TokenEndpointJson {
   scope?: string
 }
 
-/** A test tenant made by {@link createTestTenant}. */
+/**
+ * A test tenant made by {@link createTestTenant}.
+ *
+ * @example
+ * ```ts
+ * const tenant: TestTenant = await createTestTenant()
+ * const idToken = await tenant.signIdToken({ nonce: 'n-0S6_WzA2Mj' })
+ * ```
+ */
 export interface TestTenant {
   domain: string
   /** `https://{domain}/` */

@@ -1,0 +1,593 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type BuildAuthorizeUrlParams,
+  type ClientConfig,
+  CallbackError,
+  ConfigError,
+  buildAuthorizeUrl,
+  buildLogoutUrl,
+  createAuthorizationRequest,
+  createCodeChallenge,
+  parseInvitationUrl,
+} from 'authcode'
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, ISSUER, REDIRECT_URI, useMockServer } from './helpers/auth0.js'
+
+// Every request that reaches the network is recorded (and an unhandled one fails the test):
+// nothing in this file may need the network.
+const log = useMockServer()
+
+/** Runs fn and returns what it threw; fails the test when it does not throw. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected the call to throw')
+}
+
+/** Asserts fn throws a ConfigError whose `field` is `field`. */
+function expectConfigError(fn: () => unknown, field: string): void {
+  expect(fn).toThrow(ConfigError)
+  expect(thrown(fn)).toMatchObject({ code: 'ERR_CONFIG', field })
+}
+
+/** Asserts the promise fn returns rejects with a ConfigError whose `field` is `field`. */
+async function expectConfigRejection(fn: () => Promise<unknown>, field: string): Promise<void> {
+  await expect(fn()).rejects.toThrow(ConfigError)
+  await expect(fn()).rejects.toMatchObject({ code: 'ERR_CONFIG', field })
+}
+
+const base = { domain: DOMAIN, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 'xyzABC123' } satisfies BuildAuthorizeUrlParams
+
+/** Lets a test pass a value the types forbid, to check the runtime refuses it. */
+function loose<T>(value: unknown): T {
+  return value as T
+}
+
+describe('buildAuthorizeUrl', () => {
+  it('builds the seed example of Auth0 documentation exactly', () => {
+    const url = buildAuthorizeUrl({
+      domain: DOMAIN,
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT_URI,
+      scope: 'appointments contacts',
+      audience: 'appointments:api',
+      state: 'xyzABC123',
+    })
+    expect(url.href).toBe(
+      `https://${DOMAIN}/authorize?response_type=code&client_id=${CLIENT_ID}` +
+        '&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&scope=appointments+contacts' +
+        '&audience=appointments%3Aapi&state=xyzABC123',
+    )
+    expect(url.searchParams.get('scope')).toBe('appointments contacts')
+    expect(url.searchParams.get('audience')).toBe('appointments:api')
+    expect(url.searchParams.get('state')).toBe('xyzABC123')
+  })
+
+  it('carries every parameter of the Auth0 example, including organization and invitation', () => {
+    const url = buildAuthorizeUrl({
+      ...base,
+      scope: 'openid profile',
+      audience: 'https://api.example.com',
+      organization: 'org_W30oEjaGmq3Cz9Jx',
+      invitation: 'Ykbw3dC7pZcRvQh0OZOhjrx5ImmZHQjW',
+    })
+    const q = url.searchParams
+    expect(url.origin + url.pathname).toBe(`https://${DOMAIN}/authorize`)
+    expect(q.get('response_type')).toBe('code')
+    expect(q.get('client_id')).toBe(CLIENT_ID)
+    expect(q.get('redirect_uri')).toBe(REDIRECT_URI)
+    expect(q.get('scope')).toBe('openid profile')
+    expect(q.get('audience')).toBe('https://api.example.com')
+    expect(q.get('state')).toBe('xyzABC123')
+    expect(q.get('organization')).toBe('org_W30oEjaGmq3Cz9Jx')
+    expect(q.get('invitation')).toBe('Ykbw3dC7pZcRvQh0OZOhjrx5ImmZHQjW')
+  })
+
+  it('maps every optional parameter to its wire name', () => {
+    const url = buildAuthorizeUrl({
+      ...base,
+      nonce: 'n-0S6_WzA2Mj',
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      codeChallengeMethod: 'S256',
+      prompt: 'login consent',
+      connection: 'google-oauth2',
+      loginHint: 'user@example.com',
+      screenHint: 'signup',
+      maxAge: 3600,
+      uiLocales: 'fr-CA en',
+      responseMode: 'form_post',
+      extraParams: { acr_values: 'http://schemas.openid.net/pape/policies/2007/06/multi-factor', custom: 'x y' },
+    })
+    const q = url.searchParams
+    expect(q.get('nonce')).toBe('n-0S6_WzA2Mj')
+    expect(q.get('code_challenge')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+    expect(q.get('code_challenge_method')).toBe('S256')
+    expect(q.get('prompt')).toBe('login consent')
+    expect(q.get('connection')).toBe('google-oauth2')
+    expect(q.get('login_hint')).toBe('user@example.com')
+    expect(q.get('screen_hint')).toBe('signup')
+    expect(q.get('max_age')).toBe('3600')
+    expect(q.get('ui_locales')).toBe('fr-CA en')
+    expect(q.get('response_mode')).toBe('form_post')
+    expect(q.get('acr_values')).toBe('http://schemas.openid.net/pape/policies/2007/06/multi-factor')
+    expect(q.get('custom')).toBe('x y')
+    for (const name of q.keys()) expect(q.getAll(name)).toHaveLength(1)
+  })
+
+  it('sends max_age=0 (a real value, not "absent")', () => {
+    expect(buildAuthorizeUrl({ ...base, maxAge: 0 }).searchParams.get('max_age')).toBe('0')
+  })
+
+  it('accepts responseMode "query"', () => {
+    expect(buildAuthorizeUrl({ ...base, responseMode: 'query' }).searchParams.get('response_mode')).toBe('query')
+  })
+
+  it('defaults code_challenge_method to S256 when only codeChallenge is given', () => {
+    const q = buildAuthorizeUrl({ ...base, codeChallenge: 'abc' }).searchParams
+    expect(q.get('code_challenge')).toBe('abc')
+    expect(q.get('code_challenge_method')).toBe('S256')
+  })
+
+  it('sends only the required parameters when no option is given', () => {
+    const url = buildAuthorizeUrl(base)
+    expect([...url.searchParams.keys()]).toEqual(['response_type', 'client_id', 'redirect_uri', 'state'])
+  })
+
+  it('puts response_type, client_id, redirect_uri, scope, audience, state first, in that order', () => {
+    const url = buildAuthorizeUrl({
+      ...base,
+      extraParams: { foo: 'bar' },
+      responseMode: 'query',
+      organization: 'org_1',
+      nonce: 'n',
+      audience: 'api',
+      scope: 'openid',
+    })
+    expect([...url.searchParams.keys()].slice(0, 6)).toEqual([
+      'response_type',
+      'client_id',
+      'redirect_uri',
+      'scope',
+      'audience',
+      'state',
+    ])
+  })
+
+  it.each([
+    ['a string', 'openid profile email'],
+    ['an array', ['openid', 'profile', 'email']],
+    ['a string with extra whitespace', '  openid \t profile\n  email  '],
+    ['an array with padded and multi-scope items', [' openid ', 'profile  email', '']],
+  ])('accepts scope as %s and sends it space-separated', (_label, scope) => {
+    expect(buildAuthorizeUrl({ ...base, scope }).searchParams.get('scope')).toBe('openid profile email')
+  })
+
+  it('omits scope when it is empty or whitespace only', () => {
+    expect(buildAuthorizeUrl({ ...base, scope: '   ' }).searchParams.has('scope')).toBe(false)
+    expect(buildAuthorizeUrl({ ...base, scope: [] }).searchParams.has('scope')).toBe(false)
+  })
+
+  it.each([
+    DOMAIN,
+    `https://${DOMAIN}`,
+    `https://${DOMAIN}/`,
+    `${DOMAIN}/`,
+    `HTTPS://${DOMAIN}`,
+  ])('turns the domain %s into https://host/authorize', (domain) => {
+    const url = buildAuthorizeUrl({ ...base, domain })
+    expect(`${url.origin}${url.pathname}`).toBe(`https://${DOMAIN}/authorize`)
+  })
+
+  it.each([
+    ['plain http', `http://${DOMAIN}`],
+    ['a path', `https://${DOMAIN}/tenant`],
+    ['a path without a scheme', `${DOMAIN}/authorize`],
+    ['a query', `https://${DOMAIN}/?x=1`],
+    ['credentials', `https://user:pass@${DOMAIN}`],
+    ['an empty string', ''],
+  ])('refuses a domain with %s', (_label, domain) => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, domain }), 'domain')
+  })
+
+  it('uses authorizationEndpoint as given, for any provider', () => {
+    const url = buildAuthorizeUrl({
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT_URI,
+      state: 's',
+      authorizationEndpoint: 'https://login.example.org/oauth2/v1/authorize',
+    })
+    expect(`${url.origin}${url.pathname}`).toBe('https://login.example.org/oauth2/v1/authorize')
+    expect(url.searchParams.get('client_id')).toBe(CLIENT_ID)
+    expect(url.searchParams.get('response_type')).toBe('code')
+  })
+
+  it('refuses an authorizationEndpoint that is not an absolute http(s) URL', () => {
+    const p = { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 's' }
+    expectConfigError(() => buildAuthorizeUrl({ ...p, authorizationEndpoint: '/authorize' }), 'authorizationEndpoint')
+    expectConfigError(() => buildAuthorizeUrl({ ...p, authorizationEndpoint: 'ftp://x/authorize' }), 'authorizationEndpoint')
+  })
+
+  it('refuses a call with neither domain nor authorizationEndpoint', () => {
+    expectConfigError(() => buildAuthorizeUrl({ clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 's' }), 'domain')
+  })
+
+  it('keeps the query and special characters of redirectUri intact', () => {
+    const redirectUri = 'http://localhost:3000/callback?tenant=a&b=c%20d'
+    expect(buildAuthorizeUrl({ ...base, redirectUri }).searchParams.get('redirect_uri')).toBe(redirectUri)
+  })
+
+  it.each([
+    ['relative', '/callback'],
+    ['without a scheme', 'app.example.com/callback'],
+    ['ftp', 'ftp://x'],
+    ['a custom scheme', 'com.app:/cb'],
+    ['javascript:', 'javascript:alert(1)'],
+    ['with a fragment', 'https://app.example.com/callback#section'],
+    ['with an empty fragment', 'https://app.example.com/callback#'],
+    ['empty', ''],
+  ])('refuses a redirectUri that is %s, naming redirectUri', (_label, redirectUri) => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, redirectUri }), 'redirectUri')
+  })
+
+  it('refuses a missing or empty clientId', () => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, clientId: '' }), 'clientId')
+    const { clientId: _omit, ...withoutClientId } = base
+    expectConfigError(() => buildAuthorizeUrl(loose<BuildAuthorizeUrlParams>(withoutClientId)), 'clientId')
+  })
+
+  it('refuses a missing or empty state', () => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, state: '' }), 'state')
+    const { state: _omit, ...withoutState } = base
+    expectConfigError(() => buildAuthorizeUrl(loose<BuildAuthorizeUrlParams>(withoutState)), 'state')
+  })
+
+  it.each([
+    ['negative', -1],
+    ['fractional', 1.5],
+    ['NaN', Number.NaN],
+    ['infinite', Number.POSITIVE_INFINITY],
+  ])('refuses a %s maxAge', (_label, maxAge) => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, maxAge }), 'maxAge')
+  })
+
+  it('refuses a maxAge given as a string', () => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, maxAge: loose<number>('60') }), 'maxAge')
+  })
+
+  it.each(['fragment', 'form_post ', 'QUERY', 'web_message'])('refuses responseMode %j', (responseMode) => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, responseMode: loose<'query'>(responseMode) }), 'responseMode')
+  })
+
+  it('refuses codeChallengeMethod "plain"', () => {
+    expectConfigError(
+      () => buildAuthorizeUrl({ ...base, codeChallenge: 'abc', codeChallengeMethod: loose<'S256'>('plain') }),
+      'codeChallengeMethod',
+    )
+  })
+
+  it('refuses a codeChallengeMethod without a codeChallenge', () => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, codeChallengeMethod: 'S256' }), 'codeChallenge')
+  })
+
+  it.each(['state', 'client_id', 'redirect_uri', 'response_type', 'scope', 'nonce', 'code_challenge_method', 'max_age'])(
+    'refuses extraParams that would override the named parameter %s',
+    (name) => {
+      const fn = () => buildAuthorizeUrl({ ...base, extraParams: { [name]: 'x' } })
+      expect(fn).toThrow(ConfigError)
+      expect(thrown(fn)).toMatchObject({ code: 'ERR_CONFIG', field: `extraParams.${name}` })
+    },
+  )
+
+  it('refuses an extraParams value that is not a string', () => {
+    const fn = () => buildAuthorizeUrl({ ...base, extraParams: loose<Record<string, string>>({ foo: 1 }) })
+    expect(fn).toThrow(ConfigError)
+    expect(thrown(fn)).toMatchObject({ field: 'extraParams.foo' })
+  })
+
+  it('refuses an empty string for an optional parameter, naming it', () => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, audience: '' }), 'audience')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, loginHint: '' }), 'loginHint')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, organization: '' }), 'organization')
+  })
+})
+
+describe('parseInvitationUrl', () => {
+  const link = `https://app.example.com/login?invitation=Ykbw3dC7pZcRvQh0&organization=org_W30oEjaGmq3Cz9Jx&organization_name=acme%20corp`
+
+  it('reads invitation, organization and organization_name from a full invitation link', () => {
+    expect(parseInvitationUrl(link)).toEqual({
+      invitation: 'Ykbw3dC7pZcRvQh0',
+      organization: 'org_W30oEjaGmq3Cz9Jx',
+      organizationName: 'acme corp',
+    })
+  })
+
+  it('accepts a URL object', () => {
+    expect(parseInvitationUrl(new URL(link)).organization).toBe('org_W30oEjaGmq3Cz9Jx')
+  })
+
+  it('leaves organizationName out when the link has no organization_name', () => {
+    const result = parseInvitationUrl('https://app.example.com/login?invitation=inv_1&organization=org_1')
+    expect(result).toStrictEqual({ invitation: 'inv_1', organization: 'org_1' })
+    expect('organizationName' in result).toBe(false)
+  })
+
+  it('gives what buildAuthorizeUrl needs to accept the invitation', () => {
+    const { invitation, organization } = parseInvitationUrl(link)
+    const q = buildAuthorizeUrl({ ...base, invitation, organization }).searchParams
+    expect(q.get('invitation')).toBe('Ykbw3dC7pZcRvQh0')
+    expect(q.get('organization')).toBe('org_W30oEjaGmq3Cz9Jx')
+  })
+
+  it.each([
+    ['no invitation', 'https://app.example.com/login?organization=org_1'],
+    ['an empty invitation', 'https://app.example.com/login?invitation=&organization=org_1'],
+    ['no organization', 'https://app.example.com/login?invitation=inv_1'],
+    ['neither', 'https://app.example.com/login'],
+  ])('refuses a link with %s', (_label, url) => {
+    const fn = () => parseInvitationUrl(url)
+    expect(fn).toThrow(CallbackError)
+    expect(thrown(fn)).toMatchObject({ code: 'ERR_CALLBACK' })
+  })
+
+  it('names the missing parameter in the message', () => {
+    expect(() => parseInvitationUrl('https://app.example.com/login?organization=org_1')).toThrow(/"invitation"/)
+    expect(() => parseInvitationUrl('https://app.example.com/login?invitation=inv_1')).toThrow(/"organization"/)
+  })
+
+  it.each(['invitation', 'organization', 'organization_name'])('refuses a link that repeats %s', (name) => {
+    const url = `https://app.example.com/login?invitation=inv_1&organization=org_1&organization_name=acme&${name}=other`
+    expect(() => parseInvitationUrl(url)).toThrow(CallbackError)
+  })
+
+  it.each(['not a url', '/login?invitation=inv_1&organization=org_1', ''])('refuses %j, which is not an absolute URL', (url) => {
+    expect(() => parseInvitationUrl(url)).toThrow(CallbackError)
+  })
+})
+
+describe('createAuthorizationRequest', () => {
+  const config: ClientConfig = { domain: DOMAIN, clientId: CLIENT_ID }
+
+  it('builds the URL for the configured domain without any network request', async () => {
+    const { url } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    expect(`${url.origin}${url.pathname}`).toBe(`https://${DOMAIN}/authorize`)
+    expect(url.searchParams.get('response_type')).toBe('code')
+    expect(url.searchParams.get('client_id')).toBe(CLIENT_ID)
+    expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT_URI)
+    expect(log).toHaveLength(0)
+  })
+
+  it('sends a PKCE S256 challenge of the transaction verifier', async () => {
+    const { url, transaction } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    expect(transaction.codeVerifier.length).toBeGreaterThanOrEqual(43)
+    expect(url.searchParams.get('code_challenge')).toBe(await createCodeChallenge(transaction.codeVerifier))
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(url.searchParams.get('code_challenge')).not.toBe(transaction.codeVerifier)
+  })
+
+  it('sends the state it stores in the transaction', async () => {
+    const { url, transaction } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    expect(transaction.state.length).toBeGreaterThanOrEqual(43)
+    expect(url.searchParams.get('state')).toBe(transaction.state)
+  })
+
+  it('uses the scope "openid profile email" by default and then sends a nonce it stores', async () => {
+    const { url, transaction } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    expect(url.searchParams.get('scope')).toBe('openid profile email')
+    expect(transaction.nonce).toBeTypeOf('string')
+    expect(transaction.nonce!.length).toBeGreaterThanOrEqual(43)
+    expect(url.searchParams.get('nonce')).toBe(transaction.nonce)
+  })
+
+  it('sends a nonce when an array scope includes openid', async () => {
+    const { url, transaction } = await createAuthorizationRequest(config, {
+      redirectUri: REDIRECT_URI,
+      scope: ['openid', 'offline_access'],
+    })
+    expect(url.searchParams.get('scope')).toBe('openid offline_access')
+    expect(url.searchParams.get('nonce')).toBe(transaction.nonce)
+    expect(transaction.nonce).toBeDefined()
+  })
+
+  it('sends no nonce when the scope lacks openid (even as part of another word)', async () => {
+    for (const scope of ['appointments contacts', 'openidx profile']) {
+      const { url, transaction } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI, scope })
+      expect(url.searchParams.has('nonce')).toBe(false)
+      expect('nonce' in transaction).toBe(false)
+    }
+  })
+
+  it('takes audience from the config by default', async () => {
+    const { url } = await createAuthorizationRequest(
+      { ...config, audience: 'https://api.example.com' },
+      { redirectUri: REDIRECT_URI },
+    )
+    expect(url.searchParams.get('audience')).toBe('https://api.example.com')
+  })
+
+  it('lets the audience parameter override the config audience', async () => {
+    const { url } = await createAuthorizationRequest(
+      { ...config, audience: 'https://api.example.com' },
+      { redirectUri: REDIRECT_URI, audience: 'appointments:api' },
+    )
+    expect(url.searchParams.getAll('audience')).toEqual(['appointments:api'])
+  })
+
+  it('sends no audience when neither the config nor the call gives one', async () => {
+    const { url } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    expect(url.searchParams.has('audience')).toBe(false)
+  })
+
+  it('records redirectUri, issuer, organization and maxAge in the transaction', async () => {
+    const { url, transaction } = await createAuthorizationRequest(config, {
+      redirectUri: REDIRECT_URI,
+      organization: 'org_1',
+      invitation: 'inv_1',
+      maxAge: 300,
+    })
+    expect(transaction.redirectUri).toBe(REDIRECT_URI)
+    expect(transaction.issuer).toBe(`https://${DOMAIN}/`)
+    expect(transaction.issuer).toBe(ISSUER)
+    expect(transaction.organization).toBe('org_1')
+    expect(transaction.maxAge).toBe(300)
+    expect(url.searchParams.get('organization')).toBe('org_1')
+    expect(url.searchParams.get('invitation')).toBe('inv_1')
+    expect(url.searchParams.get('max_age')).toBe('300')
+  })
+
+  it('leaves organization and maxAge out of the transaction when not asked for', async () => {
+    const { transaction } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    expect('organization' in transaction).toBe(false)
+    expect('maxAge' in transaction).toBe(false)
+  })
+
+  it('normalizes an https:// domain with a trailing slash to the same issuer and endpoint', async () => {
+    const { url, transaction } = await createAuthorizationRequest(
+      { domain: `https://${DOMAIN}/`, clientId: CLIENT_ID },
+      { redirectUri: REDIRECT_URI },
+    )
+    expect(`${url.origin}${url.pathname}`).toBe(`https://${DOMAIN}/authorize`)
+    expect(transaction.issuer).toBe(ISSUER)
+  })
+
+  it('makes a new state, verifier and nonce on every call', async () => {
+    const a = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    const b = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI })
+    expect(a.transaction.state).not.toBe(b.transaction.state)
+    expect(a.transaction.codeVerifier).not.toBe(b.transaction.codeVerifier)
+    expect(a.transaction.nonce).not.toBe(b.transaction.nonce)
+    expect(a.url.searchParams.get('code_challenge')).not.toBe(b.url.searchParams.get('code_challenge'))
+  })
+
+  it('passes the other options through to the URL', async () => {
+    const { url } = await createAuthorizationRequest(config, {
+      redirectUri: REDIRECT_URI,
+      prompt: 'login',
+      connection: 'Username-Password-Authentication',
+      screenHint: 'signup',
+      extraParams: { foo: 'bar' },
+    })
+    expect(url.searchParams.get('prompt')).toBe('login')
+    expect(url.searchParams.get('connection')).toBe('Username-Password-Authentication')
+    expect(url.searchParams.get('screen_hint')).toBe('signup')
+    expect(url.searchParams.get('foo')).toBe('bar')
+  })
+
+  it('works for a confidential client (clientSecret given)', async () => {
+    const { url } = await createAuthorizationRequest({ ...config, clientSecret: CLIENT_SECRET }, { redirectUri: REDIRECT_URI })
+    expect(url.href).not.toContain(CLIENT_SECRET)
+  })
+
+  it.each([
+    ['clientId', { domain: DOMAIN, clientId: '' }],
+    ['timeoutMs', { domain: DOMAIN, clientId: CLIENT_ID, timeoutMs: -1 }],
+    ['clientAuth', { domain: DOMAIN, clientId: CLIENT_ID, clientAuth: 'bogus' }],
+    ['issuer', { domain: DOMAIN, issuer: ISSUER, clientId: CLIENT_ID }],
+    ['domain', { clientId: CLIENT_ID }],
+    ['clientSecret', { domain: DOMAIN, clientId: CLIENT_ID, clientAuth: 'client_secret_basic' }],
+    ['clientSecret', { domain: DOMAIN, clientId: CLIENT_ID, clientAuth: 'client_secret_post' }],
+    ['privateKey', { domain: DOMAIN, clientId: CLIENT_ID, clientAuth: 'private_key_jwt' }],
+    ['domain', { domain: `http://${DOMAIN}`, clientId: CLIENT_ID }],
+    ['domain', { domain: `${DOMAIN}/path`, clientId: CLIENT_ID }],
+  ])('refuses a config with a bad %s, naming that field', async (field, bad) => {
+    await expectConfigRejection(() => createAuthorizationRequest(loose<ClientConfig>(bad), { redirectUri: REDIRECT_URI }), field)
+  })
+
+  it('refuses a bad redirectUri, naming redirectUri', async () => {
+    for (const redirectUri of ['/callback', 'com.app:/cb', `${REDIRECT_URI}#x`]) {
+      await expectConfigRejection(() => createAuthorizationRequest(config, { redirectUri }), 'redirectUri')
+    }
+  })
+
+  it('refuses an option that buildAuthorizeUrl refuses, naming it', async () => {
+    await expectConfigRejection(() => createAuthorizationRequest(config, { redirectUri: REDIRECT_URI, maxAge: -5 }), 'maxAge')
+    await expectConfigRejection(
+      () => createAuthorizationRequest(config, { redirectUri: REDIRECT_URI, extraParams: { state: 'x' } }),
+      'extraParams.state',
+    )
+  })
+})
+
+describe('buildLogoutUrl', () => {
+  it('builds Auth0 /v2/logout with client_id and returnTo', () => {
+    const url = buildLogoutUrl({ domain: DOMAIN, clientId: CLIENT_ID, returnTo: 'https://app.example.com/' })
+    expect(`${url.origin}${url.pathname}`).toBe(`https://${DOMAIN}/v2/logout`)
+    expect(url.searchParams.get('client_id')).toBe(CLIENT_ID)
+    expect(url.searchParams.get('returnTo')).toBe('https://app.example.com/')
+    expect(url.searchParams.has('federated')).toBe(false)
+    expect(url.searchParams.has('post_logout_redirect_uri')).toBe(false)
+  })
+
+  it('adds federated when asked', () => {
+    const url = buildLogoutUrl({ domain: DOMAIN, clientId: CLIENT_ID, federated: true })
+    expect(url.pathname).toBe('/v2/logout')
+    expect(url.searchParams.has('federated')).toBe(true)
+    expect(buildLogoutUrl({ domain: DOMAIN, clientId: CLIENT_ID, federated: false }).searchParams.has('federated')).toBe(false)
+  })
+
+  it('normalizes the domain as buildAuthorizeUrl does', () => {
+    const url = buildLogoutUrl({ domain: `https://${DOMAIN}/`, clientId: CLIENT_ID })
+    expect(`${url.origin}${url.pathname}`).toBe(`https://${DOMAIN}/v2/logout`)
+  })
+
+  it('uses /oidc/logout with id_token_hint, post_logout_redirect_uri and client_id when idTokenHint is given', () => {
+    const url = buildLogoutUrl({
+      domain: DOMAIN,
+      clientId: CLIENT_ID,
+      returnTo: 'https://app.example.com/bye',
+      idTokenHint: 'eyJhbGciOiJSUzI1NiJ9.e30.sig',
+    })
+    expect(`${url.origin}${url.pathname}`).toBe(`https://${DOMAIN}/oidc/logout`)
+    expect(url.searchParams.get('id_token_hint')).toBe('eyJhbGciOiJSUzI1NiJ9.e30.sig')
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe('https://app.example.com/bye')
+    expect(url.searchParams.get('client_id')).toBe(CLIENT_ID)
+    expect(url.searchParams.has('returnTo')).toBe(false)
+  })
+
+  it("uses /oidc/logout when endpoint is 'oidc', even without idTokenHint", () => {
+    const url = buildLogoutUrl({ domain: DOMAIN, clientId: CLIENT_ID, returnTo: 'https://app.example.com/', endpoint: 'oidc' })
+    expect(url.pathname).toBe('/oidc/logout')
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe('https://app.example.com/')
+    expect(url.searchParams.has('id_token_hint')).toBe(false)
+  })
+
+  it("uses /v2/logout when endpoint is 'v2', even with idTokenHint", () => {
+    const url = buildLogoutUrl({ domain: DOMAIN, clientId: CLIENT_ID, idTokenHint: 'tok', endpoint: 'v2' })
+    expect(url.pathname).toBe('/v2/logout')
+    expect(url.searchParams.has('id_token_hint')).toBe(false)
+  })
+
+  it('uses an endSessionEndpoint of any provider in the OIDC form', () => {
+    const url = buildLogoutUrl({
+      endSessionEndpoint: 'https://login.example.org/session/end',
+      clientId: CLIENT_ID,
+      returnTo: 'https://app.example.com/',
+    })
+    expect(`${url.origin}${url.pathname}`).toBe('https://login.example.org/session/end')
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe('https://app.example.com/')
+    expect(url.searchParams.get('client_id')).toBe(CLIENT_ID)
+  })
+
+  it.each([
+    ['relative', '/'],
+    ['custom scheme', 'com.app:/logout'],
+    ['with a fragment', 'https://app.example.com/#bye'],
+    ['empty', ''],
+  ])('refuses a returnTo that is %s, naming returnTo', (_label, returnTo) => {
+    expectConfigError(() => buildLogoutUrl({ domain: DOMAIN, clientId: CLIENT_ID, returnTo }), 'returnTo')
+  })
+
+  it('refuses a missing clientId and a missing domain', () => {
+    expectConfigError(() => buildLogoutUrl({ domain: DOMAIN, clientId: '' }), 'clientId')
+    expectConfigError(() => buildLogoutUrl({ clientId: CLIENT_ID }), 'domain')
+  })
+
+  it("refuses endpoint 'v2' with an endSessionEndpoint", () => {
+    expectConfigError(
+      () => buildLogoutUrl({ endSessionEndpoint: 'https://login.example.org/session/end', clientId: CLIENT_ID, endpoint: 'v2' }),
+      'endpoint',
+    )
+  })
+})

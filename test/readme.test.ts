@@ -1,0 +1,94 @@
+// The README's quick start, run as written against a stand-in Auth0 tenant (msw in this process).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { http, HttpResponse } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestTenant } from 'authcode/testing'
+
+const DOMAIN = 'readme-tenant.auth0.example'
+const CLIENT_ID = 'readme-client-id'
+const CLIENT_SECRET = 'readme-client-secret-0123456789'
+
+function quickStart(): string {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const match = /<!-- quick-start -->\s*```js\n([\s\S]*?)```/.exec(readme)
+  if (!match?.[1]) throw new Error('README.md has no ```js block after <!-- quick-start -->')
+  return match[1]
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+const mock = setupServer()
+const tokenRequests: URLSearchParams[] = []
+
+beforeAll(() => mock.listen({ onUnhandledRequest: ({ url }, print) => (new URL(url).hostname === 'localhost' ? undefined : print.error()) }))
+afterAll(() => mock.close())
+
+describe('README quick start', () => {
+  it('logs a user in through /login and /callback exactly as written', async () => {
+    const tenant = await createTestTenant({ domain: DOMAIN, clientId: CLIENT_ID })
+    let expectedNonce: string | undefined
+    mock.use(
+      http.post(`https://${DOMAIN}/oauth/token`, async ({ request }) => {
+        const form = new URLSearchParams(await request.text())
+        tokenRequests.push(form)
+        return HttpResponse.json(
+          await tenant.tokenResponse({ nonce: expectedNonce!, idTokenClaims: { name: 'Jane Doe' } }),
+        )
+      }),
+    )
+
+    const port = await freePort()
+    process.env.AUTH0_DOMAIN = DOMAIN
+    process.env.AUTH0_CLIENT_ID = CLIENT_ID
+    process.env.AUTH0_CLIENT_SECRET = CLIENT_SECRET
+    process.env.PORT = String(port)
+    const dir = new URL('./.tmp/', import.meta.url)
+    mkdirSync(dir, { recursive: true })
+    const file = new URL('quickstart.mjs', dir)
+    writeFileSync(file, quickStart())
+    await import(file.href)
+
+    const base = `http://localhost:${port}`
+    let login: Response | undefined
+    for (let i = 0; i < 50 && !login; i++) {
+      login = await fetch(`${base}/login`, { redirect: 'manual' }).catch(async () => {
+        await new Promise((r) => setTimeout(r, 50))
+        return undefined
+      })
+    }
+    expect(login?.status).toBe(302)
+    const authorize = new URL(login!.headers.get('location')!)
+    expect(authorize.origin + authorize.pathname).toBe(`https://${DOMAIN}/authorize`)
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${base}/callback`)
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256')
+    expectedNonce = authorize.searchParams.get('nonce')!
+    const cookie = login!.headers.get('set-cookie')!.split(';')[0]!
+
+    // Without the login cookie the callback is refused (the transaction is bound to the browser).
+    const state = authorize.searchParams.get('state')!
+    const forged = await fetch(`${base}/callback?code=abc&state=${state}`)
+    expect(forged.status).toBe(400)
+
+    const callback = await fetch(`${base}/callback?code=the-code&state=${state}`, { headers: { cookie } })
+    expect(await callback.text()).toBe('Hello, Jane Doe!')
+    expect(tokenRequests).toHaveLength(1)
+    expect(tokenRequests[0]?.get('code')).toBe('the-code')
+    expect(tokenRequests[0]?.get('client_secret')).toBe(CLIENT_SECRET)
+    expect(tokenRequests[0]?.get('code_verifier')).toMatch(/^[\w-]{43,128}$/)
+
+    // The transaction was used once: replaying the callback fails.
+    const replay = await fetch(`${base}/callback?code=the-code&state=${state}`, { headers: { cookie } })
+    expect(replay.status).toBe(400)
+  })
+})
