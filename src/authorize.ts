@@ -403,6 +403,9 @@ export function buildLogoutUrl(p: BuildLogoutUrlParams): URL {
       if (err instanceof ConfigError) throw err
       throw new ConfigError('endSessionEndpoint', 'must be an absolute URL')
     }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError('endSessionEndpoint', 'must be an http or https URL')
+    }
   } else if (p.domain !== undefined) {
     url = new URL(`https://${normalizeDomain(p.domain)}/${endpoint === 'v2' ? 'v2/logout' : 'oidc/logout'}`)
   } else {

@@ -47,16 +47,20 @@ function toParams(callback: string | URL | URLSearchParams): URLSearchParams {
   if (callback instanceof URLSearchParams) return callback
   if (callback instanceof URL) return callback.searchParams
   if (typeof callback !== 'string') throw new CallbackError('The callback must be a URL, a query string or URLSearchParams')
-  const withoutFragment = callback.split('#', 1)[0] ?? ''
-  if (/^[a-z][a-z0-9+.-]*:/i.test(withoutFragment)) {
+  const text = callback.split('#', 1)[0] ?? ''
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     try {
-      return new URL(withoutFragment).searchParams
+      return new URL(text).searchParams
     } catch {
       throw new CallbackError('The callback URL could not be parsed')
     }
   }
-  const queryStart = withoutFragment.indexOf('?')
-  return new URLSearchParams(queryStart === -1 ? withoutFragment : withoutFragment.slice(queryStart + 1))
+  // "?code=…", "/callback?code=…" or "com.app:/cb?code=…": the query follows the first "?"
+  // when nothing before it looks like a parameter; otherwise the whole text is the query.
+  const queryStart = text.indexOf('?')
+  const beforeQuery = queryStart === -1 ? '' : text.slice(0, queryStart)
+  if (queryStart !== -1 && !/[=&]/.test(beforeQuery)) return new URLSearchParams(text.slice(queryStart + 1))
+  return new URLSearchParams(text)
 }
 
 /**
@@ -83,6 +87,9 @@ function toParams(callback: string | URL | URLSearchParams): URLSearchParams {
 export function validateCallback(callback: string | URL | URLSearchParams, expected: ExpectedCallback): CallbackResult {
   if (typeof expected !== 'object' || expected === null || typeof expected.state !== 'string' || expected.state === '') {
     throw new ConfigError('state', 'the expected state must be the non-empty value sent on the authorization request')
+  }
+  if (expected.requireIssuer === true && (typeof expected.issuer !== 'string' || expected.issuer === '')) {
+    throw new ConfigError('issuer', 'requireIssuer needs the expected issuer to compare "iss" with')
   }
   const params = toParams(callback)
   const seen = new Set<string>()

@@ -1,7 +1,7 @@
 // ClientConfig: its zod schema, its defaults, and the endpoint metadata it resolves to.
 import * as oauth from 'oauth4webapi'
 import * as z from 'zod/mini'
-import { ConfigError } from './errors.js'
+import { AbortError, ConfigError } from './errors.js'
 import { type HttpSettings, customFetch } from './http.js'
 import { toAuthcodeError } from './oauth-errors.js'
 
@@ -81,6 +81,8 @@ export interface ResolvedConfig {
 const DEFAULT_TIMEOUT_MS = 10_000
 const DEFAULT_RETRIES = 2
 const DEFAULT_MAX_RETRY_DELAY_MS = 5_000
+// setTimeout fires at once for a delay above 2^31 - 1 ms.
+const MAX_TIMER_MS = 2_147_483_647
 
 // Built on first use so that importing the package does no work and bundles that never
 // validate a ClientConfig can drop zod.
@@ -108,9 +110,9 @@ function configSchema(): z.ZodMiniType {
     ),
     audience: z.optional(text('a non-empty API identifier')),
     fetch: z.optional(z.custom(isFunction, { error: 'must be a fetch function' })),
-    timeoutMs: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number of milliseconds' }), z.positive({ error: 'must be above 0' }))),
+    timeoutMs: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number of milliseconds' }), z.positive({ error: 'must be above 0' }), z.lte(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS} (the largest timer runtimes support)` }))),
     retries: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be 0 or more' }), z.lte(10, { error: 'must be 10 or less' }))),
-    maxRetryDelayMs: z.optional(z.number({ error: 'must be a number' }).check(z.gte(0, { error: 'must be 0 or more' }))),
+    maxRetryDelayMs: z.optional(z.number({ error: 'must be a number' }).check(z.gte(0, { error: 'must be 0 or more' }), z.lte(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS}` }))),
     allowInsecureRequests: z.optional(z.boolean({ error: 'must be true or false' })),
   }))
 }
@@ -220,12 +222,16 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
     }
     if (url.search || url.hash) throw new ConfigError('issuer', 'must not have a query or fragment')
     issuer = url.href
+    // One discovery for all callers, under the client's timeout but no caller's signal (one
+    // caller aborting must not fail the others); each caller's own signal still ends its wait.
     let pending: Promise<oauth.AuthorizationServer> | undefined
-    server = (signal) =>
-      (pending ??= discover(url, http, allowInsecureRequests, signal).catch((err: unknown) => {
+    server = (signal) => {
+      pending ??= discover(url, http, allowInsecureRequests).catch((err: unknown) => {
         pending = undefined // a failed discovery is tried again on the next call
         throw err
-      }))
+      })
+      return untilAborted(pending, signal)
+    }
   }
 
   const resolved: ResolvedConfig = {
@@ -242,16 +248,21 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
   return resolved
 }
 
-async function discover(
-  issuer: URL,
-  http: HttpSettings,
-  allowInsecureRequests: boolean,
-  signal?: AbortSignal,
-): Promise<oauth.AuthorizationServer> {
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise
+  if (signal.aborted) return Promise.reject(new AbortError('The request was aborted by the caller', { cause: signal.reason }))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError('The request was aborted by the caller', { cause: signal.reason }))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+async function discover(issuer: URL, http: HttpSettings, allowInsecureRequests: boolean): Promise<oauth.AuthorizationServer> {
   let res: Response | undefined
   try {
     res = await oauth.discoveryRequest(issuer, {
-      [oauth.customFetch]: customFetch(http, { idempotent: true, signal }),
+      [oauth.customFetch]: customFetch(http, { idempotent: true }),
       [oauth.allowInsecureRequests]: allowInsecureRequests,
     })
     return await oauth.processDiscoveryResponse(issuer, res)

@@ -24,6 +24,8 @@ export type AuthcodeErrorCode =
   | 'ERR_LOGIN_REQUIRED'
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INSUFFICIENT_SCOPE'
+  | 'ERR_SEAL'
+  | 'ERR_LOCK_TIMEOUT'
 
 /**
  * The plain, secret-free form of an error, as `JSON.stringify(err)` gives it.
@@ -440,6 +442,55 @@ export class InsufficientScopeError extends AuthcodeError {
 }
 
 /**
+ * A sealed value (cookie) could not be opened: it was tampered with or made with another
+ * secret (`reason: 'invalid'`), its time is up (`'expired'`), or a one-time transaction was
+ * already opened (`'replayed'`). Start the login again.
+ *
+ * @example
+ * ```ts
+ * import { SealError } from 'authcode'
+ * try {
+ *   transaction = await openTransaction(cookieValue, { secret })
+ * } catch (err) {
+ *   if (err instanceof SealError) return Response.redirect('/login') // err.reason says why
+ *   throw err
+ * }
+ * ```
+ */
+export class SealError extends AuthcodeError {
+  declare readonly code: 'ERR_SEAL'
+  /** Why it could not be opened. */
+  readonly reason: 'invalid' | 'expired' | 'replayed'
+
+  constructor(reason: 'invalid' | 'expired' | 'replayed', message: string, options?: { cause?: unknown }) {
+    super('ERR_SEAL', message, options)
+    this.reason = reason
+  }
+}
+
+/**
+ * A storage lock (`TokenStorage.withLock`) could not be taken within its bounded wait: another
+ * instance held it too long. Nothing was refreshed; the stored tokens are untouched.
+ *
+ * @example
+ * ```ts
+ * import { LockTimeoutError } from 'authcode'
+ * try {
+ *   await manager.getAccessToken(sessionId)
+ * } catch (err) {
+ *   if (err instanceof LockTimeoutError) return new Response('Busy, try again', { status: 503 })
+ *   throw err
+ * }
+ * ```
+ */
+export class LockTimeoutError extends AuthcodeError {
+  declare readonly code: 'ERR_LOCK_TIMEOUT'
+  constructor(message: string) {
+    super('ERR_LOCK_TIMEOUT', message)
+  }
+}
+
+/**
  * Any error authcode throws, as a union: `switch (err.code)` narrows it to the class.
  *
  * @example
@@ -468,3 +519,37 @@ export type AnyAuthcodeError =
   | LoginRequiredError
   | InvalidTokenError
   | InsufficientScopeError
+  | SealError
+  | LockTimeoutError
+
+/**
+ * Replaces every known secret in a text: as given, percent-encoded, and form-encoded (a
+ * server that echoes the request body shows the encoded form). Internal.
+ */
+export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let out = text
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue
+    const forms = new Set([secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)])
+    for (const form of forms) out = out.split(form).join('[redacted]')
+  }
+  return out
+}
+
+/**
+ * A copy of an error for `cause`: name, code and (redacted) message, and the same for up to
+ * three levels of its own causes — but nothing else that was attached to it (response bodies,
+ * claims, requests). Internal.
+ */
+export function bareCopy(err: unknown, secrets: ReadonlyArray<string | undefined> = [], depth = 3): Error {
+  const source = err instanceof Error ? err : new Error(String(err))
+  const copy = new Error(redact(source.message, secrets))
+  copy.name = source.name
+  const code = (source as { code?: unknown }).code
+  if (typeof code === 'string' || typeof code === 'number') Object.defineProperty(copy, 'code', { value: code, enumerable: true })
+  const cause = (source as { cause?: unknown }).cause
+  if (depth > 0 && cause instanceof Error) {
+    Object.defineProperty(copy, 'cause', { value: bareCopy(cause, secrets, depth - 1), enumerable: false, configurable: true, writable: true })
+  }
+  return copy
+}

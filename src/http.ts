@@ -1,5 +1,5 @@
 // The one place that calls fetch: per-request timeout, the caller's signal, bounded retries, Retry-After.
-import { AbortError, NetworkError, TimeoutError } from './errors.js'
+import { AbortError, NetworkError, TimeoutError, bareCopy } from './errors.js'
 
 /** Transport settings shared by every request of one client. Defaults live in config.ts. */
 export interface HttpSettings {
@@ -20,6 +20,8 @@ export interface RequestPolicy {
    */
   idempotent: boolean
   signal?: AbortSignal | undefined
+  /** Values to redact from any error text kept on a NetworkError's cause. */
+  secrets?: ReadonlyArray<string | undefined>
 }
 
 type FetchInit = Omit<RequestInit, 'signal'>
@@ -94,8 +96,20 @@ async function attempt(settings: HttpSettings, url: string, init: FetchInit, sig
   const onAbort = () => controller.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    const res = await settings.fetch(url, { ...init, signal: controller.signal })
-    const body = res.status === 204 || res.status === 304 ? null : await res.arrayBuffer()
+    // Not every fetch stops reading a body when its signal aborts (msw does not), so the
+    // timer races the body as well as the headers.
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+    })
+    aborted.catch(() => {})
+    const res = await Promise.race([settings.fetch(url, { ...init, signal: controller.signal }), aborted])
+    // An opaque redirect (status 0) cannot be rebuilt; nothing reads its body anyway.
+    if (res.status < 200 || res.status > 599) return res
+    const empty = res.status === 204 || res.status === 205 || res.status === 304
+    const body = empty ? null : await Promise.race([res.arrayBuffer(), aborted]).catch((err: unknown) => {
+      res.body?.cancel().catch(() => {})
+      throw err
+    })
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
   } catch (err) {
     if (timedOut) {
@@ -134,12 +148,15 @@ export async function send(settings: HttpSettings, url: string, init: FetchInit,
         await sleep(Math.min(backoff(i), settings.maxRetryDelayMs), signal)
         continue
       }
-      const reason = errorCode(err) ?? (err instanceof Error ? err.message : 'unknown error')
-      throw new NetworkError(`Could not reach ${describeUrl(url)} (${reason})`, { cause: err })
+      // Only the runtime's error code goes in the message: a custom fetch's own text may quote
+      // the request. The cause keeps a redacted copy for debugging.
+      const reason = errorCode(err) ?? (err instanceof Error ? err.name : 'unknown error')
+      throw new NetworkError(`Could not reach ${describeUrl(url)} (${reason})`, { cause: bareCopy(err, policy.secrets) })
     }
     if ((res.status === 429 || res.status === 503) && i < settings.retries) {
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'))
-      const delay = retryAfter === undefined ? backoff(i) : retryAfter * 1000
+      // Our own backoff is capped; a server's longer Retry-After is honoured by not retrying.
+      const delay = retryAfter === undefined ? Math.min(backoff(i), settings.maxRetryDelayMs) : retryAfter * 1000
       if (delay <= settings.maxRetryDelayMs) {
         await sleep(delay, signal)
         continue

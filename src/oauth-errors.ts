@@ -2,11 +2,13 @@
 import * as oauth from 'oauth4webapi'
 import {
   AuthcodeError,
+  bareCopy as bare,
   ConfigError,
   IdTokenError,
   NetworkError,
   OAuthError,
   ResponseError,
+  redact,
 } from './errors.js'
 import { parseRetryAfter } from './http.js'
 
@@ -24,15 +26,6 @@ const ENDPOINT_NAMES: Record<ErrorContext['endpoint'], string> = {
   discovery: 'the discovery document',
   userinfo: 'the userinfo endpoint',
   revocation: 'the revocation endpoint',
-}
-
-/** Replaces every known secret in a server-supplied text. */
-export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let out = text
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]')
-  }
-  return out
 }
 
 function hintFor(error: string, ctx: ErrorContext): string | undefined {
@@ -58,15 +51,6 @@ function hintFor(error: string, ctx: ErrorContext): string | undefined {
   }
 }
 
-// A copy that keeps name, message and code but drops anything attached (bodies, claims).
-function bareCopy(err: Error): Error {
-  const copy = new Error(err.message)
-  copy.name = err.name
-  const code = (err as { code?: unknown }).code
-  if (typeof code === 'string') Object.defineProperty(copy, 'code', { value: code, enumerable: true })
-  return copy
-}
-
 function retryAfterOf(response?: Response): number | undefined {
   if (!response || (response.status !== 429 && response.status !== 503)) return undefined
   return parseRetryAfter(response.headers.get('retry-after'))
@@ -79,6 +63,7 @@ export function toAuthcodeError(err: unknown, ctx: ErrorContext): AuthcodeError 
   const status = ctx.response?.status ?? 0
   const retryAfter = retryAfterOf(ctx.response)
   const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, ctx.secrets))
+  const bareCopy = (e: unknown) => bare(e, ctx.secrets)
 
   if (err instanceof oauth.ResponseBodyError) {
     const hint = hintFor(err.error, ctx)
@@ -115,7 +100,7 @@ export function toAuthcodeError(err: unknown, ctx: ErrorContext): AuthcodeError 
       return new ConfigError('allowInsecureRequests', `${where} is not https; set allowInsecureRequests for local development only`, { cause: bareCopy(err) })
     }
     if (code === oauth.MISSING_SERVER_METADATA || code === oauth.INVALID_SERVER_METADATA) {
-      return new ConfigError('issuer', `the provider's metadata has no usable endpoint for this call (${err.message})`, { cause: bareCopy(err) })
+      return new ConfigError('issuer', `the provider's metadata has no usable endpoint for this call (${clean(err.message)})`, { cause: bareCopy(err) })
     }
     if (
       code === oauth.JWT_TIMESTAMP_CHECK ||
@@ -135,7 +120,7 @@ export function toAuthcodeError(err: unknown, ctx: ErrorContext): AuthcodeError 
     return new ResponseError(status, message, { cause: bareCopy(err), ...(retryAfter !== undefined && { retryAfter }) })
   }
   if (err instanceof TypeError && ctx.response === undefined && /fetch|network/i.test(err.message)) {
-    return new NetworkError(`Could not reach ${where} (${err.message})`, { cause: err })
+    return new NetworkError(`Could not reach ${where}`, { cause: bareCopy(err) })
   }
   const message = err instanceof Error ? clean(err.message) : 'unknown error'
   return new ResponseError(status, `Could not process the answer of ${where}: ${message}`, {

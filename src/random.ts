@@ -53,7 +53,7 @@ const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
  * @example
  * ```ts
  * import { createCodeChallenge } from 'authcode'
- * await createCodeChallenge('dBjftJeZ4CVP-mJ92ZJpl1lWTdfERnlwgNmRGlKMSSs')
+ * await createCodeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')
  * // "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" (RFC 7636 Appendix B)
  * ```
  */

@@ -145,9 +145,9 @@ export class TokenClient {
     return this.#config.clientId
   }
 
-  #options(idempotent: boolean, signal: AbortSignal | undefined) {
+  #options(idempotent: boolean, signal: AbortSignal | undefined, secrets: ReadonlyArray<string | undefined> = []) {
     return {
-      [oauth.customFetch]: customFetch(this.#config.http, { idempotent, signal }),
+      [oauth.customFetch]: customFetch(this.#config.http, { idempotent, signal, secrets: [this.#config.clientSecret, ...secrets] }),
       [oauth.allowInsecureRequests]: this.#config.allowInsecureRequests,
     }
   }
@@ -208,7 +208,7 @@ export class TokenClient {
     const { json, claims } = await this.#call(
       ctx,
       () =>
-        oauth.authorizationCodeGrantRequest(as, this.#client, this.#auth, validated, redirectUri, p.codeVerifier ?? oauth.nopkce, this.#options(false, p.signal)),
+        oauth.authorizationCodeGrantRequest(as, this.#client, this.#auth, validated, redirectUri, p.codeVerifier ?? oauth.nopkce, this.#options(false, p.signal, [code, p.codeVerifier])),
       async (res) => {
         const json = await oauth.processAuthorizationCodeResponse(as, this.#client, res, {
           expectedNonce: p.nonce ?? oauth.expectNoNonce,
@@ -243,7 +243,7 @@ export class TokenClient {
       { endpoint: 'token', grant: 'refresh_token', secrets: [refreshToken] },
       () =>
         oauth.refreshTokenGrantRequest(as, this.#client, this.#auth, refreshToken, {
-          ...this.#options(false, p.signal),
+          ...this.#options(false, p.signal, [refreshToken]),
           ...(scope !== undefined && { additionalParameters: { scope } }),
         }),
       async (res) => {
@@ -302,7 +302,7 @@ export class TokenClient {
       { endpoint: 'revocation', secrets: [token] },
       () =>
         oauth.revocationRequest(as, this.#client, this.#auth, token, {
-          ...this.#options(true, options.signal),
+          ...this.#options(true, options.signal, [token]),
           additionalParameters: { token_type_hint: options.tokenTypeHint ?? 'refresh_token' },
         }),
       (res) => oauth.processRevocationResponse(res),
@@ -325,7 +325,7 @@ export class TokenClient {
     const as = await this.#server(options.signal)
     const info = await this.#call(
       { endpoint: 'userinfo', secrets: [accessToken] },
-      () => oauth.userInfoRequest(as, this.#client, accessToken, this.#options(true, options.signal)),
+      () => oauth.userInfoRequest(as, this.#client, accessToken, this.#options(true, options.signal, [accessToken])),
       (res) => oauth.processUserInfoResponse(as, this.#client, oauth.skipSubjectCheck, res),
     )
     return { ...info }

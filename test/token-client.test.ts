@@ -221,6 +221,23 @@ describe('exchangeCode with the default client_secret_post', () => {
     expect('scope' in tokens).toBe(false)
   })
 
+  it('turns invalid_grant into an OAuthError whose message and JSON hold neither the code nor the secret', async () => {
+    onToken(() =>
+      HttpResponse.json({ error: 'invalid_grant', error_description: `Invalid authorization code ${CODE}` }, { status: 403 }),
+    )
+
+    const err = await rejection(new TokenClient(configWith()).exchangeCode(codeParams({ codeVerifier: VERIFIER })), OAuthError)
+
+    expect(err.error).toBe('invalid_grant')
+    expect(err.status).toBe(403)
+    for (const text of [err.message, String(err), JSON.stringify(err)]) {
+      expect(text).not.toContain(CODE)
+      expect(text).not.toContain(CLIENT_SECRET)
+      expect(text).not.toContain(VERIFIER)
+    }
+    expect(requestsTo(TOKEN_URL)).toHaveLength(1)
+  })
+
   it('normalizes a lower-case token_type to "Bearer"', async () => {
     onToken(() => HttpResponse.json({ access_token: 'at-lower', token_type: 'bearer' }))
     const tokens = await new TokenClient(configWith()).exchangeCode(codeParams())
@@ -314,9 +331,12 @@ describe('exchangeCode checks the ID token claims', () => {
     expect(requestsTo(TOKEN_URL)).toHaveLength(1)
   })
 
-  it('rejects a reply without an ID token when an organization was asked for', async () => {
+  it.each([
+    { asked: 'a nonce', params: { nonce: 'expected-nonce' } },
+    { asked: 'an organization', params: { organization: 'org_abc' } },
+  ])('rejects a reply without any ID token when $asked was sent (IdTokenError)', async ({ params }) => {
     onToken(() => HttpResponse.json({ access_token: 'at', token_type: 'Bearer' }))
-    await rejection(new TokenClient(configWith()).exchangeCode(codeParams({ organization: 'org_abc' })), IdTokenError)
+    await rejection(new TokenClient(configWith()).exchangeCode(codeParams(params)), IdTokenError)
   })
 
   const accepted: Array<{ name: string; claims: () => JWTPayload; params: Partial<ExchangeCodeParams> }> = [
@@ -632,8 +652,8 @@ describe('retry rules at the token endpoint', () => {
     expect(requestsTo(TOKEN_URL)).toHaveLength(3)
   })
 
-  it('does not retry a 500', async () => {
-    onToken(() => new HttpResponse('Internal Server Error', { status: 500 }))
+  it('does not retry a 500, even one with Retry-After: 0', async () => {
+    onToken(() => new HttpResponse('Internal Server Error', { status: 500, headers: { 'retry-after': '0' } }))
 
     const err = await rejection(new TokenClient(configWith(fast)).exchangeCode(codeParams()), ResponseError)
 
