@@ -267,6 +267,6 @@ async function discover(issuer: URL, http: HttpSettings, allowInsecureRequests: 
     })
     return await oauth.processDiscoveryResponse(issuer, res)
   } catch (err) {
-    throw toAuthcodeError(err, { response: res, endpoint: 'discovery', secrets: [] })
+    throw await toAuthcodeError(err, { response: res, endpoint: 'discovery', secrets: [] })
   }
 }

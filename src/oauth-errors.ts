@@ -57,7 +57,7 @@ function retryAfterOf(response?: Response): number | undefined {
 }
 
 /** Maps any thrown value of a request/response step to an {@link AuthcodeError}. */
-export function toAuthcodeError(err: unknown, ctx: ErrorContext): AuthcodeError {
+export async function toAuthcodeError(err: unknown, ctx: ErrorContext): Promise<AuthcodeError> {
   if (err instanceof AuthcodeError) return err
   const where = ENDPOINT_NAMES[ctx.endpoint]
   const status = ctx.response?.status ?? 0
@@ -80,9 +80,20 @@ export function toAuthcodeError(err: unknown, ctx: ErrorContext): AuthcodeError 
     )
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    // A challenge without error= (e.g. `Basic realm="…"`) may still come with a JSON error body.
     const params = err.cause[0]?.parameters
-    const error = clean(params?.error) ?? 'invalid_client'
-    const description = clean(params?.error_description)
+    let rawError = params?.error
+    let rawDescription = params?.error_description
+    if (rawError === undefined) {
+      const body: unknown = await err.response.json().catch(() => undefined)
+      if (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string') {
+        rawError = (body as { error: string }).error
+        const d = (body as { error_description?: unknown }).error_description
+        if (typeof d === 'string') rawDescription = d
+      }
+    }
+    const error = clean(rawError) ?? (ctx.endpoint === 'userinfo' ? 'invalid_token' : 'invalid_client')
+    const description = clean(rawDescription)
     const hint = hintFor(error, ctx)
     return new OAuthError(
       {

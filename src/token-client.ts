@@ -163,7 +163,7 @@ export class TokenClient {
       response = await request()
       return await handle(response)
     } catch (err) {
-      throw toAuthcodeError(err, { ...ctx, response, secrets: [this.#config.clientSecret, ...ctx.secrets] })
+      throw await toAuthcodeError(err, { ...ctx, response, secrets: [this.#config.clientSecret, ...ctx.secrets] })
     }
   }
 

@@ -269,6 +269,22 @@ describe('exchangeCode with other client authentication methods', () => {
     expect(req.form.get('code_verifier')).toBe(VERIFIER)
   })
 
+  it('a wrong Basic secret answered with a bare Basic challenge keeps the JSON body\'s error and description', async () => {
+    onToken(() =>
+      HttpResponse.json(
+        { error: 'invalid_client', error_description: 'Unknown client or wrong client secret' },
+        { status: 401, headers: { 'www-authenticate': 'Basic realm="tenant"' } },
+      ),
+    )
+    const err = await new TokenClient(configWith({ clientAuth: 'client_secret_basic' }))
+      .exchangeCode(codeParams({ codeVerifier: VERIFIER }))
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(OAuthError)
+    expect((err as OAuthError).status).toBe(401)
+    expect((err as OAuthError).error).toBe('invalid_client')
+    expect((err as OAuthError).errorDescription).toBe('Unknown client or wrong client secret')
+  })
+
   it('a public client (none) sends client_id and the verifier, and no secret in body or header', async () => {
     onToken(() => HttpResponse.json({ access_token: 'at-public', token_type: 'Bearer' }))
 

@@ -18,6 +18,8 @@ export interface TestTenantOptions {
   alg?: 'RS256' | 'ES256' | 'PS256'
   /** The key ID in the JWKS and token headers. Default `"test-key-1"`. */
   kid?: string
+  /** The issuer, for a tenant served elsewhere (e.g. `http://127.0.0.1:4000/`). Default `https://{domain}/`. */
+  issuer?: string
 }
 
 /**
@@ -84,7 +86,7 @@ export async function createTestTenant(options: TestTenantOptions = {}): Promise
   const clientId = options.clientId ?? 'test-client-id'
   const alg = options.alg ?? 'RS256'
   const kid = options.kid ?? 'test-key-1'
-  const issuer = `https://${domain}/`
+  const issuer = options.issuer ?? `https://${domain}/`
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
   const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }
 
