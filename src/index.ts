@@ -22,6 +22,14 @@ export {
   type RequestOptions,
 } from './token-client.js'
 export { exchangeCode, refreshTokens } from './grants.js'
+export {
+  TokenManager,
+  type TokenManagerOptions,
+  type GetAccessTokenOptions,
+  type ClearOptions,
+} from './token-manager.js'
+export type { TokenStorage } from './storage/token-storage.js'
+export { MemoryStorage } from './storage/memory.js'
 export { isExpired, type TokenSet, type IdTokenClaims } from './token-set.js'
 export type { ClientConfig, ClientAuthMethod } from './config.js'
 export {
@@ -39,6 +47,8 @@ export {
   LoginRequiredError,
   InvalidTokenError,
   InsufficientScopeError,
+  SealError,
+  LockTimeoutError,
   type AnyAuthcodeError,
   type AuthcodeErrorCode,
   type AuthcodeErrorJSON,

@@ -1,0 +1,337 @@
+import { describe, expect, it } from 'vitest'
+import {
+  LoginRequiredError,
+  MemoryStorage,
+  ResponseError,
+  TokenClient,
+  TokenManager,
+  type TokenSet,
+  type TokenStorage,
+} from 'authcode'
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, HttpResponse, http, onToken, server, testTenant, useMockServer } from './helpers/auth0.js'
+
+const log = useMockServer()
+const API = 'https://api.example.com/contacts'
+const now = () => Math.floor(Date.now() / 1000)
+
+function client(): TokenClient {
+  return new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, retries: 0 })
+}
+
+function expired(overrides: Partial<TokenSet> = {}): TokenSet {
+  return { accessToken: 'old-access', tokenType: 'Bearer', expiresAt: now() - 10, refreshToken: 'rt-1', ...overrides }
+}
+
+/** A token endpoint that rotates refresh tokens and counts refresh grants. */
+function rotatingEndpoint(opts: { rotate?: boolean; expiresIn?: number | null } = {}) {
+  let n = 0
+  onToken(async ({ request }) => {
+    const form = new URLSearchParams(await request.text())
+    if (form.get('grant_type') !== 'refresh_token') return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 })
+    n++
+    return HttpResponse.json({
+      access_token: `access-${n}`,
+      token_type: 'Bearer',
+      ...(opts.expiresIn !== null && { expires_in: opts.expiresIn ?? 3600 }),
+      ...(opts.rotate !== false && { refresh_token: `rt-${n + 1}` }),
+    })
+  })
+  return { count: () => n }
+}
+
+const refreshRequests = () => log.filter((r) => r.form.get('grant_type') === 'refresh_token')
+
+/** A storage that records the order of operations, over a MemoryStorage. */
+function recordingStorage(events: string[]): TokenStorage & { inner: MemoryStorage } {
+  const inner = new MemoryStorage()
+  return {
+    inner,
+    get: (k) => inner.get(k),
+    async set(k, v) {
+      events.push(`set ${v.accessToken} ${v.refreshToken}`)
+      await inner.set(k, v)
+    },
+    async delete(k) {
+      events.push('delete')
+      await inner.delete(k)
+    },
+  }
+}
+
+describe('MemoryStorage', () => {
+  it('copies values in and out, so callers cannot mutate what is stored', async () => {
+    const storage = new MemoryStorage()
+    const tokens: TokenSet = { accessToken: 'a', tokenType: 'Bearer', claims: { iss: 'i', sub: 's', aud: 'x', exp: 1, iat: 1 } }
+    await storage.set('k', tokens)
+    tokens.accessToken = 'changed after set'
+    tokens.claims!.sub = 'changed'
+    const read = await storage.get('k')
+    expect(read?.accessToken).toBe('a')
+    expect(read?.claims?.sub).toBe('s')
+    read!.accessToken = 'changed after get'
+    expect((await storage.get('k'))?.accessToken).toBe('a')
+    await storage.delete('k')
+    expect(await storage.get('k')).toBeUndefined()
+  })
+})
+
+describe('TokenManager.getAccessToken', () => {
+  it('returns the stored access token with no HTTP request while it is fresh', async () => {
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', { accessToken: 'cached', tokenType: 'Bearer', expiresAt: now() + 3600, refreshToken: 'rt' })
+    for (let i = 0; i < 5; i++) expect(await manager.getAccessToken('user-1')).toBe('cached')
+    expect(log).toHaveLength(0)
+  })
+
+  it('refreshes when the token expires within the leeway (default 60 s)', async () => {
+    const endpoint = rotatingEndpoint()
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired({ expiresAt: now() + 30 }))
+    expect(await manager.getAccessToken('user-1')).toBe('access-1')
+    expect(endpoint.count()).toBe(1)
+    const sent = refreshRequests()[0]!.form
+    expect(sent.get('refresh_token')).toBe('rt-1')
+    expect(sent.get('client_id')).toBe(CLIENT_ID)
+  })
+
+  it('honours a custom leeway', async () => {
+    rotatingEndpoint()
+    const manager = new TokenManager({ client: client(), leewaySeconds: 10 })
+    await manager.save('user-1', expired({ expiresAt: now() + 30 }))
+    expect(await manager.getAccessToken('user-1')).toBe('old-access')
+    expect(log).toHaveLength(0)
+  })
+
+  it('refreshes once for 1,000 concurrent callers of one expired key', async () => {
+    const endpoint = rotatingEndpoint()
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired())
+    const tokens = await Promise.all(Array.from({ length: 1000 }, () => manager.getAccessToken('user-1')))
+    expect(endpoint.count()).toBe(1)
+    expect(new Set(tokens)).toEqual(new Set(['access-1']))
+    expect((await manager.storage.get('user-1'))?.refreshToken).toBe('rt-2')
+  })
+
+  it('does not make one key wait for another key’s refresh', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    onToken(async ({ request }) => {
+      const form = new URLSearchParams(await request.text())
+      if (form.get('refresh_token') === 'rt-slow') await gate
+      return HttpResponse.json({ access_token: `new-for-${form.get('refresh_token')}`, token_type: 'Bearer', expires_in: 3600 })
+    })
+    const manager = new TokenManager({ client: client() })
+    await manager.save('slow', expired({ refreshToken: 'rt-slow' }))
+    await manager.save('fast', expired({ refreshToken: 'rt-fast' }))
+    let slowDone = false
+    const slow = manager.getAccessToken('slow').then((t) => ((slowDone = true), t))
+    expect(await manager.getAccessToken('fast')).toBe('new-for-rt-fast')
+    expect(slowDone).toBe(false)
+    release()
+    expect(await slow).toBe('new-for-rt-slow')
+  })
+
+  it('stores a rotated refresh token before returning the new access token', async () => {
+    rotatingEndpoint()
+    const events: string[] = []
+    const storage = recordingStorage(events)
+    const manager = new TokenManager({ client: client(), storage })
+    await manager.save('user-1', expired())
+    events.length = 0
+    const token = await manager.getAccessToken('user-1')
+    events.push(`returned ${token}`)
+    expect(events).toEqual(['set access-1 rt-2', 'returned access-1'])
+  })
+
+  it('keeps the old refresh token when the reply has no new one', async () => {
+    rotatingEndpoint({ rotate: false })
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired())
+    await manager.getAccessToken('user-1')
+    expect((await manager.storage.get('user-1'))?.refreshToken).toBe('rt-1')
+  })
+
+  it('leaves stored tokens untouched when a refresh fails for a reason other than invalid_grant', async () => {
+    onToken(() => new HttpResponse('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }))
+    const manager = new TokenManager({ client: client() })
+    const before = expired()
+    await manager.save('user-1', before)
+    await expect(manager.getAccessToken('user-1')).rejects.toBeInstanceOf(ResponseError)
+    expect(await manager.storage.get('user-1')).toEqual(before)
+  })
+
+  it('clears the key and throws LoginRequiredError on invalid_grant', async () => {
+    onToken(() => HttpResponse.json({ error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' }, { status: 403 }))
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired())
+    const err = await manager.getAccessToken('user-1').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(LoginRequiredError)
+    expect((err as LoginRequiredError).code).toBe('ERR_LOGIN_REQUIRED')
+    expect(String(err)).not.toContain('rt-1')
+    expect(await manager.storage.get('user-1')).toBeUndefined()
+  })
+
+  it('uses the newer tokens another instance stored when its own refresh loses the rotation race', async () => {
+    const storage = new MemoryStorage()
+    const manager = new TokenManager({ client: client(), storage })
+    await manager.save('user-1', expired())
+    // The other instance spends rt-1 first and stores its result; ours then gets invalid_grant.
+    onToken(async () => {
+      await storage.set('user-1', { accessToken: 'from-other-instance', tokenType: 'Bearer', expiresAt: now() + 3600, refreshToken: 'rt-2' })
+      return HttpResponse.json({ error: 'invalid_grant' }, { status: 403 })
+    })
+    expect(await manager.getAccessToken('user-1')).toBe('from-other-instance')
+    expect((await storage.get('user-1'))?.refreshToken).toBe('rt-2')
+  })
+
+  it('throws LoginRequiredError for a key with no tokens, and for expired tokens without a refresh token', async () => {
+    const manager = new TokenManager({ client: client() })
+    await expect(manager.getAccessToken('nobody')).rejects.toBeInstanceOf(LoginRequiredError)
+    await manager.save('no-rt', expired({ refreshToken: undefined as never }))
+    const stored = await manager.storage.get('no-rt')
+    delete stored!.refreshToken
+    await manager.storage.set('no-rt', stored!)
+    await expect(manager.getAccessToken('no-rt')).rejects.toBeInstanceOf(LoginRequiredError)
+    expect(log).toHaveLength(0)
+  })
+
+  it('forceRefresh refreshes a fresh token', async () => {
+    const endpoint = rotatingEndpoint()
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
+    expect(await manager.getAccessToken('user-1', { forceRefresh: true })).toBe('access-1')
+    expect(endpoint.count()).toBe(1)
+  })
+
+  it('takes the expiry from a JWT access token’s exp when the reply has no expires_in', async () => {
+    const tenant = await testTenant()
+    const exp = now() + 1234
+    const jwt = await tenant.signAccessToken({ exp })
+    onToken(() => HttpResponse.json({ access_token: jwt, token_type: 'Bearer', refresh_token: 'rt-2' }))
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired())
+    await manager.getAccessToken('user-1')
+    expect((await manager.storage.get('user-1'))?.expiresAt).toBe(exp)
+  })
+
+  it('keeps an opaque token with no expires_in until the API answers 401', async () => {
+    rotatingEndpoint({ expiresIn: null })
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', { accessToken: 'opaque-1', tokenType: 'Bearer', refreshToken: 'rt-1' })
+    expect(await manager.getAccessToken('user-1')).toBe('opaque-1')
+    let calls = 0
+    server.use(
+      http.get(API, ({ request }) => {
+        calls++
+        return request.headers.get('authorization') === 'Bearer opaque-1'
+          ? new HttpResponse(null, { status: 401 })
+          : HttpResponse.json({ ok: true })
+      }),
+    )
+    const res = await manager.fetch('user-1', API)
+    expect(res.status).toBe(200)
+    expect(calls).toBe(2)
+    expect(await manager.getAccessToken('user-1')).toBe('access-1')
+  })
+})
+
+describe('TokenManager.fetch', () => {
+  it('sends the access token as "authorization: Bearer …" with the caller’s headers', async () => {
+    let seen: Headers | undefined
+    server.use(
+      http.get(API, ({ request }) => {
+        seen = request.headers
+        return HttpResponse.json([{ name: 'Ada' }])
+      }),
+    )
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', { accessToken: 'tok-123', tokenType: 'Bearer', expiresAt: now() + 3600 })
+    const res = await manager.fetch('user-1', API, { headers: { 'content-type': 'application/json' } })
+    expect(await res.json()).toEqual([{ name: 'Ada' }])
+    expect(seen?.get('authorization')).toBe('Bearer tok-123')
+    expect(seen?.get('content-type')).toBe('application/json')
+  })
+
+  it('uses the token type as the scheme (DPoP-ready)', async () => {
+    let auth: string | null = null
+    server.use(http.get(API, ({ request }) => ((auth = request.headers.get('authorization')), HttpResponse.json({}))))
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', { accessToken: 'bound', tokenType: 'DPoP', expiresAt: now() + 3600 })
+    await manager.fetch('user-1', API)
+    expect(auth).toBe('DPoP bound')
+  })
+
+  it('on a 401 refreshes once and retries once; a second 401 is returned', async () => {
+    const endpoint = rotatingEndpoint()
+    let calls = 0
+    server.use(http.post(API, () => (calls++, new HttpResponse(null, { status: 401 }))))
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
+    const res = await manager.fetch('user-1', API, { method: 'POST', body: JSON.stringify({ a: 1 }) })
+    expect(res.status).toBe(401)
+    expect(calls).toBe(2)
+    expect(endpoint.count()).toBe(1)
+  })
+
+  it('replays a string body on the retry', async () => {
+    rotatingEndpoint()
+    const bodies: string[] = []
+    server.use(
+      http.post(API, async ({ request }) => {
+        bodies.push(await request.text())
+        return request.headers.get('authorization') === 'Bearer old-access' ? new HttpResponse(null, { status: 401 }) : HttpResponse.json({ ok: 1 })
+      }),
+    )
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
+    const res = await manager.fetch('user-1', API, { method: 'POST', body: '{"a":1}' })
+    expect(res.status).toBe(200)
+    expect(bodies).toEqual(['{"a":1}', '{"a":1}'])
+  })
+
+  it('never retries a request whose body was a one-shot stream', async () => {
+    const endpoint = rotatingEndpoint()
+    let calls = 0
+    server.use(http.post(API, () => (calls++, new HttpResponse(null, { status: 401 }))))
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('chunk'))
+        c.close()
+      },
+    })
+    const res = await manager.fetch('user-1', API, { method: 'POST', body, duplex: 'half' } as RequestInit)
+    expect(res.status).toBe(401)
+    expect(calls).toBe(1)
+    expect(endpoint.count()).toBe(0)
+  })
+})
+
+describe('TokenManager.clear', () => {
+  it('revokes the refresh token at /oauth/revoke, then deletes', async () => {
+    const events: string[] = []
+    server.use(
+      http.post(`https://${DOMAIN}/oauth/revoke`, async ({ request }) => {
+        const form = new URLSearchParams(await request.text())
+        events.push(`revoke ${form.get('token')} ${form.get('token_type_hint')}`)
+        return new HttpResponse(null, { status: 200 })
+      }),
+    )
+    const storage = recordingStorage(events)
+    const manager = new TokenManager({ client: client(), storage })
+    await manager.save('user-1', expired())
+    events.length = 0
+    await manager.clear('user-1', { revoke: true })
+    expect(events).toEqual(['revoke rt-1 refresh_token', 'delete'])
+    expect(await storage.get('user-1')).toBeUndefined()
+  })
+
+  it('deletes without a request when revoke is not asked for', async () => {
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired())
+    await manager.clear('user-1')
+    expect(await manager.storage.get('user-1')).toBeUndefined()
+    expect(log).toHaveLength(0)
+  })
+})
