@@ -1,5 +1,5 @@
 // Lint-level checks tsc does not make: the core stays on Web APIs, and every public export is documented.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
 
@@ -39,7 +39,11 @@ for (const file of walk(join(root, 'src'))) {
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const entries = Object.keys(pkg.exports)
   .filter((k) => k !== './package.json')
-  .map((k) => join(root, 'src', k === '.' ? 'index.ts' : `${k.slice(2)}/index.ts`))
+  .map((k) => {
+    if (k === '.') return join(root, 'src/index.ts')
+    const dir = join(root, 'src', k.slice(2), 'index.ts')
+    return existsSync(dir) ? dir : join(root, 'src', `${k.slice(2)}.ts`)
+  })
 const program = ts.createProgram(entries, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true })
 const checker = program.getTypeChecker()
 for (const entry of entries) {

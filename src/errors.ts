@@ -91,7 +91,7 @@ export class AuthcodeError extends Error {
  * try {
  *   buildAuthorizeUrl({ domain: 'tenant.auth0.com', clientId: 'abc', redirectUri: '/callback', state: 's' })
  * } catch (err) {
- *   if (err instanceof ConfigError) console.log(err.field) // "redirectUri"
+ *   if (err instanceof ConfigError) err.field // "redirectUri"
  * }
  * ```
  */
@@ -185,7 +185,7 @@ export class StateMismatchError extends AuthcodeError {
  * try {
  *   parseInvitationUrl('https://app.example/invite?organization=org_1')
  * } catch (err) {
- *   if (err instanceof CallbackError) console.log(err.message) // says "invitation" is missing
+ *   if (err instanceof CallbackError) err.message // says "invitation" is missing
  * }
  * ```
  */
@@ -321,7 +321,8 @@ export class TimeoutError extends AuthcodeError {
  * const controller = new AbortController()
  * const pending = client.refresh({ refreshToken, signal: controller.signal })
  * controller.abort()
- * await pending.catch((err) => console.log(err instanceof AbortError)) // true
+ * const err = await pending.catch((e: unknown) => e)
+ * err instanceof AbortError // true
  * ```
  */
 export class AbortError extends AuthcodeError {

@@ -30,6 +30,32 @@ export {
 } from './token-manager.js'
 export type { TokenStorage } from './storage/token-storage.js'
 export { MemoryStorage } from './storage/memory.js'
+export {
+  sealTransaction,
+  openTransaction,
+  sealSession,
+  openSession,
+  type SealOptions,
+  type OpenSealOptions,
+} from './cookies/seal.js'
+export {
+  parseCookieHeader,
+  serializeCookie,
+  splitCookie,
+  joinCookie,
+  serializeChunkedCookie,
+  clearChunkedCookie,
+  type CookieAttributes,
+  type CookieChunk,
+  type SplitCookieOptions,
+  type CookieSource,
+} from './cookies/cookie.js'
+export {
+  createTransactionCookie,
+  type TransactionCookie,
+  type TransactionCookieOptions,
+  type ReplayStore,
+} from './cookies/transaction-cookie.js'
 export { isExpired, type TokenSet, type IdTokenClaims } from './token-set.js'
 export type { ClientConfig, ClientAuthMethod } from './config.js'
 export {
