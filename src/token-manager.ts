@@ -251,19 +251,25 @@ export class TokenManager {
    */
   async clear(key: string, p: ClearOptions = {}): Promise<void> {
     checkKey(key)
-    let failure: unknown
-    if (p.revoke === true) {
-      const stored = await this.#storage.get(key)
-      if (stored?.refreshToken !== undefined) {
-        try {
-          await this.#client.revoke(stored.refreshToken)
-        } catch (err) {
-          failure = err
+    // A refresh still running would store its tokens after our delete and bring the session
+    // back: let it finish here, and hold the storage lock against other instances.
+    await this.#inflight.get(key)?.catch(() => undefined)
+    const run = async () => {
+      let failure: unknown
+      if (p.revoke === true) {
+        const stored = await this.#storage.get(key)
+        if (stored?.refreshToken !== undefined) {
+          try {
+            await this.#client.revoke(stored.refreshToken)
+          } catch (err) {
+            failure = err
+          }
         }
       }
+      await this.#storage.delete(key)
+      if (failure !== undefined) throw failure
     }
-    await this.#storage.delete(key)
-    if (failure !== undefined) throw failure
+    await (this.#storage.withLock ? this.#storage.withLock(key, run) : run())
   }
 }
 

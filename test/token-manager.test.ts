@@ -327,6 +327,24 @@ describe('TokenManager.clear', () => {
     expect(await storage.get('user-1')).toBeUndefined()
   })
 
+  it('waits for a running refresh, so a logout is not undone by the refresh storing its tokens', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    onToken(async () => {
+      await gate
+      return HttpResponse.json({ access_token: 'after-logout', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-2' })
+    })
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', expired())
+    const refreshing = manager.getAccessToken('user-1')
+    await new Promise((r) => setTimeout(r, 20))
+    const clearing = manager.clear('user-1')
+    release()
+    await refreshing
+    await clearing
+    expect(await manager.storage.get('user-1')).toBeUndefined()
+  })
+
   it('deletes without a request when revoke is not asked for', async () => {
     const manager = new TokenManager({ client: client() })
     await manager.save('user-1', expired())
