@@ -30,6 +30,12 @@ export {
 } from './token-manager.js'
 export type { TokenStorage } from './storage/token-storage.js'
 export { MemoryStorage } from './storage/memory.js'
+export { withWebLocks, type WebLocksOptions } from './storage/web-locks.js'
+export {
+  IndexedDBTokenStorage,
+  WebStorageTokenStorage,
+  type IndexedDBTokenStorageOptions,
+} from './storage/web-storage.js'
 export {
   sealTransaction,
   openTransaction,
