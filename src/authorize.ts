@@ -1,5 +1,6 @@
 // The /authorize URL, the login transaction that goes with it, Auth0 invitations and the logout URL.
-import { type ClientConfig, normalizeDomain, resolveConfig } from './config.js'
+import { type ClientConfig, resolveConfig } from './config.js'
+import { normalizeDomain } from './domain.js'
 import { CallbackError, ConfigError } from './errors.js'
 import { createCodeChallenge, generateCodeVerifier, generateNonce, generateState } from './random.js'
 

@@ -2,6 +2,7 @@
 import * as oauth from 'oauth4webapi'
 import * as z from 'zod/mini'
 import { AbortError, ConfigError } from './errors.js'
+import { normalizeDomain } from './domain.js'
 import { type HttpSettings, customFetch } from './http.js'
 import { toAuthcodeError } from './oauth-errors.js'
 
@@ -115,28 +116,6 @@ function configSchema(): z.ZodMiniType {
     maxRetryDelayMs: z.optional(z.number({ error: 'must be a number' }).check(z.gte(0, { error: 'must be 0 or more' }), z.lte(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS}` }))),
     allowInsecureRequests: z.optional(z.boolean({ error: 'must be true or false' })),
   }))
-}
-
-/**
- * Normalizes an Auth0 domain: accepts `tenant.auth0.com`, `https://tenant.auth0.com` and a
- * trailing slash; refuses anything with a path, a query, credentials or plain http.
- */
-export function normalizeDomain(domain: string, field = 'domain'): string {
-  if (typeof domain !== 'string' || domain.trim() === '') {
-    throw new ConfigError(field, 'must be a host name such as "tenant.eu.auth0.com"')
-  }
-  const raw = domain.trim()
-  if (/^http:\/\//i.test(raw)) throw new ConfigError(field, 'must use https (give the host name alone, e.g. "tenant.eu.auth0.com")')
-  let url: URL
-  try {
-    url = new URL(/^https:\/\//i.test(raw) ? raw : `https://${raw}`)
-  } catch {
-    throw new ConfigError(field, 'must be a host name such as "tenant.eu.auth0.com"')
-  }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
-    throw new ConfigError(field, 'must be a host name alone, without a path, query or credentials')
-  }
-  return url.host
 }
 
 /** Auth0's fixed endpoints for a tenant or custom domain. */

@@ -2,8 +2,9 @@
 import * as oauth from 'oauth4webapi'
 import { checkRedirectUri, scopeString } from './authorize.js'
 import { type ClientConfig, type ResolvedConfig, resolveConfig } from './config.js'
-import { ConfigError, IdTokenError } from './errors.js'
+import { ConfigError } from './errors.js'
 import { customFetch } from './http.js'
+import { checkOrganization } from './organization.js'
 import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
 import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from './token-set.js'
 
@@ -333,22 +334,5 @@ export class TokenClient {
 
   async #server(signal: AbortSignal | undefined): Promise<oauth.AuthorizationServer> {
     return this.#config.server(signal)
-  }
-}
-
-/**
- * Auth0: when a login asked for an organization, the ID token must name it — `org_id` for an
- * ID (`org_…`), `org_name` (lower-cased by Auth0) for a name.
- */
-function checkOrganization(organization: string, claims: IdTokenClaims | undefined): void {
-  if (claims === undefined) {
-    throw new IdTokenError('An organization was requested but the response has no ID token to check it against; include "openid" in the scope')
-  }
-  if (organization.startsWith('org_')) {
-    if (claims.org_id !== organization) {
-      throw new IdTokenError(`The ID token's "org_id" claim ${claims.org_id === undefined ? 'is missing' : 'does not match'}: expected the organization that was requested`)
-    }
-  } else if (claims.org_name !== organization.toLowerCase()) {
-    throw new IdTokenError(`The ID token's "org_name" claim ${claims.org_name === undefined ? 'is missing' : 'does not match'}: expected the organization that was requested`)
   }
 }

@@ -1,67 +1,13 @@
-// authcode/api: the resource-server side. Reads Bearer tokens and checks scopes (verification comes next).
-import { InsufficientScopeError, InvalidTokenError } from '../errors.js'
-
-export { AuthcodeError, InvalidTokenError, InsufficientScopeError } from '../errors.js'
-
-/**
- * Takes the token out of an `Authorization` header value (`Bearer <token>`, scheme
- * case-insensitive, RFC 6750 §2.1).
- *
- * @throws {InvalidTokenError} with a bare `Bearer` challenge when the header is missing, and
- *   with `invalid_request` when it is not a Bearer header.
- * @example
- * ```ts
- * import { extractBearerToken, InvalidTokenError } from 'authcode/api'
- * try {
- *   const token = extractBearerToken(request.headers.get('authorization'))
- * } catch (err) {
- *   if (err instanceof InvalidTokenError) {
- *     return new Response(null, { status: 401, headers: { 'www-authenticate': err.wwwAuthenticate } })
- *   }
- *   throw err
- * }
- * ```
- */
-export function extractBearerToken(header: string | null | undefined): string {
-  if (header === null || header === undefined || header.trim() === '') {
-    throw new InvalidTokenError('The request has no access token; send "Authorization: Bearer <token>"', { error: null })
-  }
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header.trim())
-  if (!match) {
-    throw new InvalidTokenError('The Authorization header is not of the form "Bearer <token>"', { error: 'invalid_request' })
-  }
-  return match[1]!
-}
-
-/**
- * The claims {@link requireScopes} reads: OAuth's `scope` string and Auth0's `permissions` array.
- *
- * @example
- * ```ts
- * const claims: ScopedClaims = { scope: 'openid read:contacts', permissions: ['read:contacts'] }
- * ```
- */
-export interface ScopedClaims {
-  scope?: unknown
-  permissions?: unknown
-}
-
-/**
- * Checks that verified access-token claims grant every required scope, looking in the
- * space-separated `scope` claim and in Auth0's `permissions` array (RBAC).
- *
- * @throws {InsufficientScopeError} naming the required scopes (answer 403 with its `wwwAuthenticate`).
- * @example
- * ```ts
- * import { requireScopes } from 'authcode/api'
- * requireScopes({ scope: 'openid read:contacts' }, ['read:contacts']) // passes
- * requireScopes({ permissions: ['read:contacts'] }, ['write:contacts']) // throws InsufficientScopeError
- * ```
- */
-export function requireScopes(claims: ScopedClaims, required: readonly string[]): void {
-  const granted = new Set<string>()
-  if (typeof claims.scope === 'string') for (const s of claims.scope.split(' ')) if (s) granted.add(s)
-  if (Array.isArray(claims.scope)) for (const s of claims.scope) if (typeof s === 'string') granted.add(s)
-  if (Array.isArray(claims.permissions)) for (const s of claims.permissions) if (typeof s === 'string') granted.add(s)
-  if (required.some((s) => !granted.has(s))) throw new InsufficientScopeError(required)
-}
+// authcode/api: the resource-server side. Verifies access tokens (and ID tokens from elsewhere).
+export { AuthcodeError, InvalidTokenError, InsufficientScopeError, IdTokenError, ConfigError, NetworkError, ResponseError, TimeoutError } from '../errors.js'
+export { extractBearerToken, requireScopes, type ScopedClaims } from './scopes.js'
+export {
+  createAccessTokenVerifier,
+  type AccessTokenClaims,
+  type AccessTokenVerifier,
+  type AccessTokenVerifierOptions,
+  type VerifyOptions,
+  type JwksCache,
+} from './verifier.js'
+export { verifyIdToken, type VerifyIdTokenOptions } from './id-token.js'
+export type { StandardSchemaV1, InferClaims } from '../standard-schema.js'

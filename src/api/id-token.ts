@@ -1,0 +1,148 @@
+// verifyIdToken: a full check of an ID token received from elsewhere, signature included.
+import { type JWTPayload, createRemoteJWKSet, customFetch as joseCustomFetch, jwtVerify, errors as joseErrors } from 'jose'
+import { normalizeDomain } from '../domain.js'
+import { AuthcodeError, ConfigError, IdTokenError } from '../errors.js'
+import { type HttpSettings, send } from '../http.js'
+import { checkOrganization } from '../organization.js'
+import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
+import type { IdTokenClaims } from '../token-set.js'
+
+/**
+ * Options of {@link verifyIdToken}.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyIdTokenOptions = { domain: 'my-tenant.eu.auth0.com', clientId: 'abc', nonce }
+ * ```
+ */
+export interface VerifyIdTokenOptions<S extends StandardSchemaV1 | undefined = undefined> {
+  /** Auth0 tenant or custom domain. */
+  domain?: string
+  /** Or any OpenID provider's issuer (keys from its discovery document's `jwks_uri`). */
+  issuer?: string
+  /** The client the token was issued to: must be in `aud` (and be `azp` when `aud` has several). */
+  clientId: string
+  /** The nonce of the authorization request, when there was one. */
+  nonce?: string
+  /** The max_age of the request: `auth_time` must be recent enough. */
+  maxAge?: number
+  /** The organization (ID `org_…` or name) the login was for. */
+  organization?: string
+  /** Accepted algorithms. Default `['RS256']`. */
+  algorithms?: string[]
+  /** Leeway for `exp`/`iat`/`auth_time`, in seconds. Default 60 (as Auth0's SDKs). */
+  clockToleranceSeconds?: number
+  /** A schema (zod, …) for custom claims; the result is typed from it. */
+  claims?: S
+  /** The fetch for discovery and JWKS. Default `globalThis.fetch`. */
+  fetch?: typeof fetch
+  /** Allow an `http://` issuer. For local development only. */
+  allowInsecureRequests?: boolean
+}
+
+// One key set per JWKS URL, so repeated calls do not refetch keys.
+const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>()
+
+/**
+ * Verifies an ID token you received from somewhere other than your own token request (for
+ * example from a front end): signature against the issuer's JWKS, `iss`, `aud`, `exp`, `iat`,
+ * `azp`, and when given `nonce`, `auth_time` against `maxAge`, and Auth0's `org_id`/`org_name`.
+ *
+ * @throws {IdTokenError} for any failed check (never with the token in the message).
+ * @throws {ConfigError} for bad options.
+ * @throws {ResponseError|NetworkError|TimeoutError} when the keys cannot be fetched.
+ * @example
+ * ```ts
+ * import { verifyIdToken } from 'authcode/api'
+ * const claims = await verifyIdToken(idToken, { domain: 'my-tenant.eu.auth0.com', clientId: 'abc', nonce })
+ * claims.sub // "auth0|5f7c8ec7c33c6c004bbafe82"
+ * ```
+ */
+export async function verifyIdToken<S extends StandardSchemaV1 | undefined = undefined>(
+  idToken: string,
+  options: VerifyIdTokenOptions<S>,
+): Promise<IdTokenClaims & InferClaims<S>> {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
+  const o = options
+  if (typeof o.clientId !== 'string' || o.clientId === '') throw new ConfigError('clientId', 'must be a non-empty string')
+  if (typeof idToken !== 'string' || idToken.split('.').length !== 3) throw new IdTokenError('The ID token is not a signed JWT')
+  const algorithms = o.algorithms ?? ['RS256']
+  if (algorithms.some((a) => a.toLowerCase() === 'none' || a.startsWith('HS'))) {
+    throw new ConfigError('algorithms', 'verifyIdToken accepts asymmetric algorithms only')
+  }
+  const tolerance = o.clockToleranceSeconds ?? 60
+  if (o.maxAge !== undefined && (!Number.isInteger(o.maxAge) || o.maxAge < 0)) throw new ConfigError('maxAge', 'must be a whole number of seconds')
+  const http: HttpSettings = {
+    fetch: o.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
+    timeoutMs: 5_000,
+    retries: 1,
+    maxRetryDelayMs: 1_000,
+  }
+
+  let issuer: string
+  let jwksUri: string
+  if (o.domain !== undefined) {
+    const host = normalizeDomain(o.domain)
+    issuer = `https://${host}/`
+    jwksUri = `https://${host}/.well-known/jwks.json`
+  } else if (typeof o.issuer === 'string') {
+    const url = URL.canParse(o.issuer) ? new URL(o.issuer) : undefined
+    if (url === undefined || !(url.protocol === 'https:' || (url.protocol === 'http:' && o.allowInsecureRequests === true))) {
+      throw new ConfigError('issuer', 'must be an https URL (set allowInsecureRequests for local development over http)')
+    }
+    issuer = o.issuer
+    const base = issuer.endsWith('/') ? issuer : `${issuer}/`
+    const res = await send(http, new URL('.well-known/openid-configuration', base).href, { method: 'GET', headers: { accept: 'application/json' } }, { idempotent: true })
+    const meta = (res.ok ? await res.json().catch(() => undefined) : undefined) as { issuer?: unknown; jwks_uri?: unknown } | undefined
+    if (typeof meta?.jwks_uri !== 'string' || meta.issuer !== issuer) {
+      throw new IdTokenError('The issuer\'s discovery document has no jwks_uri, or names another issuer')
+    }
+    jwksUri = meta.jwks_uri
+  } else {
+    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
+  }
+
+  let keys = keySets.get(jwksUri)
+  if (keys === undefined) {
+    keys = createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: http.timeoutMs,
+      [joseCustomFetch]: (url, init) =>
+        send(http, url, { headers: init.headers, method: init.method, redirect: init.redirect }, { idempotent: true, signal: init.signal }),
+    })
+    keySets.set(jwksUri, keys)
+  }
+
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(idToken, keys, {
+      issuer,
+      audience: o.clientId,
+      algorithms,
+      clockTolerance: tolerance,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+    }))
+  } catch (err) {
+    if (err instanceof AuthcodeError) throw err
+    if (err instanceof joseErrors.JWTExpired) throw new IdTokenError('The ID token has expired')
+    if (err instanceof joseErrors.JWTClaimValidationFailed) throw new IdTokenError(`The ID token failed the "${err.claim}" check`)
+    if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new IdTokenError('The ID token signature is invalid')
+    if (err instanceof joseErrors.JWKSNoMatchingKey) throw new IdTokenError('The ID token is signed with a key the issuer does not publish')
+    if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new IdTokenError('The ID token is signed with an algorithm that is not accepted')
+    throw new IdTokenError('The ID token could not be verified')
+  }
+  const claims = payload as IdTokenClaims
+  if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== o.clientId) {
+    throw new IdTokenError('The ID token has several audiences and its "azp" is not this client')
+  }
+  if (o.nonce !== undefined && claims.nonce !== o.nonce) throw new IdTokenError('The ID token\'s "nonce" does not match the authorization request')
+  if (o.maxAge !== undefined) {
+    const now = Math.floor(Date.now() / 1000)
+    if (typeof claims.auth_time !== 'number') throw new IdTokenError('The ID token has no "auth_time", which max_age requires')
+    if (claims.auth_time + o.maxAge < now - tolerance) throw new IdTokenError('Too much time has passed since the user last authenticated (max_age)')
+  }
+  if (o.organization !== undefined) checkOrganization(o.organization, claims)
+  if (o.claims === undefined) return claims as IdTokenClaims & InferClaims<S>
+  const checked = await validateWithSchema(o.claims, claims)
+  if (!checked.ok) throw new IdTokenError(`The ID token's claims do not match the expected schema: ${checked.problem}`)
+  return { ...claims, ...(checked.value as object) } as IdTokenClaims & InferClaims<S>
+}

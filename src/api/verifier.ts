@@ -1,0 +1,325 @@
+// createAccessTokenVerifier: checks a Bearer access token against the issuer's JWKS, for any API in any runtime.
+import {
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  createRemoteJWKSet,
+  customFetch as joseCustomFetch,
+  jwksCache as joseJwksCache,
+  jwtVerify,
+  errors as joseErrors,
+} from 'jose'
+import { normalizeDomain } from '../domain.js'
+import { AuthcodeError, ConfigError, InvalidTokenError, ResponseError } from '../errors.js'
+import { type HttpSettings, send } from '../http.js'
+import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
+import { extractBearerToken, requireScopes } from './scopes.js'
+
+/**
+ * The registered claims of a verified access token (RFC 9068), plus Auth0's `permissions`
+ * and any other claim as `unknown`.
+ *
+ * @example
+ * ```ts
+ * const claims: AccessTokenClaims = await verify(request.headers.get('authorization') ?? '')
+ * claims.sub // "auth0|5f7c8ec7c33c6c004bbafe82"
+ * ```
+ */
+export interface AccessTokenClaims {
+  iss: string
+  sub: string
+  aud: string | string[]
+  exp: number
+  iat?: number
+  nbf?: number
+  jti?: string
+  azp?: string
+  client_id?: string
+  /** Space-separated scopes. */
+  scope?: string
+  /** Auth0 RBAC permissions. */
+  permissions?: string[]
+  [claim: string]: unknown
+}
+
+/**
+ * What Auth0's JWKS cache export looks like: give the same object to every verifier of a
+ * serverless function (load it before, save it after) and a cold start does not refetch keys.
+ *
+ * @example
+ * ```ts
+ * const jwksCache: JwksCache = JSON.parse((await kv.get('jwks')) ?? '{}')
+ * const verify = createAccessTokenVerifier({ domain, audience, jwksCache })
+ * // ... after handling the request:
+ * await kv.put('jwks', JSON.stringify(jwksCache))
+ * ```
+ */
+export interface JwksCache {
+  /** The cached key set (written by the verifier). */
+  jwks?: { keys: Record<string, unknown>[] }
+  /** When it was fetched, in ms since the epoch (written by the verifier). */
+  uat?: number
+}
+
+/**
+ * Options of {@link createAccessTokenVerifier}.
+ *
+ * @example
+ * ```ts
+ * const options: AccessTokenVerifierOptions = { domain: 'my-tenant.eu.auth0.com', audience: 'https://api.example.com' }
+ * ```
+ */
+export interface AccessTokenVerifierOptions<S extends StandardSchemaV1 | undefined = undefined> {
+  /** Auth0 tenant or custom domain: issuer `https://{domain}/`, keys at `/.well-known/jwks.json`. */
+  domain?: string
+  /** Or the issuer URL of any OpenID provider: keys from `jwks_uri` of its discovery document. */
+  issuer?: string
+  /** This API's identifier(s); the token's `aud` must contain one. */
+  audience: string | string[]
+  /** Accepted signing algorithms. Default `['RS256']`. HS* need `secret`; `none` is never accepted. */
+  algorithms?: string[]
+  /** The shared secret for HS256/384/512 (Auth0's "HS256" API signing). */
+  secret?: string
+  /** Leeway for `exp`/`nbf`, in seconds. Default 5. */
+  clockToleranceSeconds?: number
+  /** A schema (zod, valibot, …) for custom claims; the verifier's result is typed from it. */
+  claims?: S
+  /** A JWKS cache object to persist between serverless invocations (see {@link JwksCache}). */
+  jwksCache?: JwksCache
+  /** The fetch for discovery and JWKS. Default `globalThis.fetch`. */
+  fetch?: typeof fetch
+  /** Timeout for a discovery or JWKS request. Default 5 000 ms. */
+  timeoutMs?: number
+  /** Allow an `http://` issuer. For local development only. */
+  allowInsecureRequests?: boolean
+}
+
+/**
+ * Options of one verification.
+ *
+ * @example
+ * ```ts
+ * await verify(header, { requiredScopes: ['read:contacts'] })
+ * ```
+ */
+export interface VerifyOptions {
+  /** Every one must be in the token's `scope` or Auth0 `permissions`. */
+  requiredScopes?: readonly string[]
+}
+
+/**
+ * A function that verifies an access token (raw JWT or `Authorization` header value).
+ *
+ * @example
+ * ```ts
+ * const verify: AccessTokenVerifier = createAccessTokenVerifier({ domain, audience })
+ * const claims = await verify('Bearer eyJhbGciOi…')
+ * ```
+ */
+export type AccessTokenVerifier<C = {}> = (
+  tokenOrAuthorizationHeader: string | null | undefined,
+  options?: VerifyOptions,
+) => Promise<AccessTokenClaims & C>
+
+const ALLOWED_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt'])
+
+/** The parts of a token, to say what it is when it is not a signed JWT. */
+function describeNonJws(token: string): string | undefined {
+  const parts = token.split('.')
+  if (parts.length === 5) {
+    return 'The access token is encrypted (a JWE), not a signed JWT: Auth0 issues those when the login asked for no "audience". Add your API identifier as "audience" to the authorization request'
+  }
+  if (parts.length !== 3) {
+    return 'The access token is not a JWT (an opaque token, e.g. one for /userinfo only): request it with your API identifier as "audience"'
+  }
+  return undefined
+}
+
+/** Keys for one issuer: JWKS resolution (domain: fixed path; issuer: discovery, once). */
+function keyResolver(
+  issuerUrl: string,
+  jwksUri: string | undefined,
+  http: HttpSettings,
+  jwksCache: JwksCache | undefined,
+  insecure: boolean,
+): JWTVerifyGetKey {
+  const fetchJwks = (url: string, init: { headers: Headers; method: 'GET'; redirect: 'manual'; signal: AbortSignal }) =>
+    send(http, url, { headers: init.headers, method: init.method, redirect: init.redirect }, { idempotent: true, signal: init.signal })
+  const options = {
+    timeoutDuration: http.timeoutMs,
+    [joseCustomFetch]: fetchJwks,
+    ...(jwksCache !== undefined && { [joseJwksCache]: jwksCache as Record<string, never> }),
+  }
+  if (jwksUri !== undefined) {
+    const set = createRemoteJWKSet(new URL(jwksUri), options)
+    return (header, token) => set(header, token)
+  }
+  let pending: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined
+  const discover = async () => {
+    const base = issuerUrl.endsWith('/') ? issuerUrl : `${issuerUrl}/`
+    const res = await send(http, new URL('.well-known/openid-configuration', base).href, { method: 'GET', headers: { accept: 'application/json' } }, { idempotent: true })
+    const doc: unknown = res.ok ? await res.json().catch(() => undefined) : undefined
+    const meta = doc as { issuer?: unknown; jwks_uri?: unknown } | undefined
+    if (typeof meta?.jwks_uri !== 'string' || meta.issuer !== issuerUrl) {
+      throw new ResponseError(res.status, `The discovery document of ${issuerUrl} has no jwks_uri, or names another issuer`)
+    }
+    const uri = new URL(meta.jwks_uri)
+    if (uri.protocol !== 'https:' && !(insecure && uri.protocol === 'http:')) {
+      throw new ConfigError('issuer', 'the jwks_uri is not https; set allowInsecureRequests for local development only')
+    }
+    return createRemoteJWKSet(uri, options)
+  }
+  return async (header, token) => {
+    pending ??= discover().catch((err: unknown) => {
+      pending = undefined
+      throw err
+    })
+    return (await pending)(header, token)
+  }
+}
+
+function toInvalidToken(err: unknown): AuthcodeError {
+  if (err instanceof AuthcodeError) return err
+  if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('The access token has expired')
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = err.claim
+    const what =
+      claim === 'iss' ? 'is from another issuer ("iss")' :
+      claim === 'aud' ? 'is not for this API ("aud"); check the audience the client requested' :
+      claim === 'nbf' ? 'is not valid yet ("nbf")' :
+      claim === 'iat' ? 'has a bad "iat"' :
+      `failed the "${claim}" check`
+    return new InvalidTokenError(`The access token ${what}`)
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    return new InvalidTokenError('The access token is signed with an algorithm this API does not accept (see "algorithms")')
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('The access token signature is invalid')
+  if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return new InvalidTokenError('The access token is signed with a key the issuer does not publish (unknown "kid")')
+  }
+  if (err instanceof joseErrors.JWKSTimeout) return new ResponseError(0, 'The JWKS request timed out')
+  if (err instanceof joseErrors.JWKSInvalid) return new ResponseError(0, 'The issuer\'s JWKS is not a valid JSON Web Key Set')
+  if (err instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('The access token uses an unsupported algorithm or key type')
+  if (err instanceof joseErrors.JOSEError) return new InvalidTokenError('The access token is malformed')
+  return new InvalidTokenError('The access token could not be verified')
+}
+
+/**
+ * Makes a verifier for the access tokens your API receives: the JWT signature against the
+ * issuer's JWKS (fetched once, cached, refetched on an unknown `kid` after a 30 s cooldown;
+ * concurrent cold verifications share one fetch), then `iss`, `aud`, `exp`, `nbf`, `alg`
+ * (RS256 only by default) and the RFC 9068 `typ` when present (`at+jwt` or Auth0's `JWT`).
+ *
+ * The verifier takes a raw JWT or the `Authorization` header value (`Bearer …`, any case).
+ *
+ * @throws {ConfigError} from the factory for bad options.
+ * @returns a verifier that throws {@link InvalidTokenError} (401) or
+ *   {@link InsufficientScopeError} (403), each with a ready `wwwAuthenticate` and never the
+ *   token in the message; {@link ResponseError}/{@link NetworkError}/{@link TimeoutError}
+ *   when the keys cannot be fetched (answer 503, the token may be fine).
+ * @example
+ * ```ts
+ * import { createAccessTokenVerifier, InvalidTokenError, InsufficientScopeError } from 'authcode/api'
+ * const verify = createAccessTokenVerifier({ domain: 'my-tenant.eu.auth0.com', audience: 'https://api.example.com' })
+ * try {
+ *   const claims = await verify(request.headers.get('authorization'), { requiredScopes: ['read:contacts'] })
+ * } catch (err) {
+ *   if (err instanceof InvalidTokenError || err instanceof InsufficientScopeError) {
+ *     return new Response(null, { status: err.status, headers: { 'www-authenticate': err.wwwAuthenticate } })
+ *   }
+ *   throw err
+ * }
+ * ```
+ */
+export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined = undefined>(
+  options: AccessTokenVerifierOptions<S>,
+): AccessTokenVerifier<InferClaims<S>> {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
+  const o = options
+  const audiences = typeof o.audience === 'string' ? [o.audience] : o.audience
+  if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
+    throw new ConfigError('audience', "must be your API identifier (a non-empty string, or a list of them)")
+  }
+  const algorithms = o.algorithms ?? ['RS256']
+  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== 'string')) {
+    throw new ConfigError('algorithms', 'must be a non-empty list such as ["RS256"]')
+  }
+  if (algorithms.some((a) => a.toLowerCase() === 'none')) throw new ConfigError('algorithms', '"none" is never accepted')
+  const symmetric = algorithms.filter((a) => a.startsWith('HS'))
+  if (symmetric.length > 0 && (typeof o.secret !== 'string' || o.secret.length < 32)) {
+    throw new ConfigError('secret', `${symmetric.join(', ')} needs the API's signing secret (at least 32 characters)`)
+  }
+  if (symmetric.length > 0 && symmetric.length !== algorithms.length) {
+    // Mixing lets a token signed with HS* and the public key as "secret" pass: algorithm confusion.
+    throw new ConfigError('algorithms', 'do not mix HS* with asymmetric algorithms')
+  }
+  const tolerance = o.clockToleranceSeconds ?? 5
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new ConfigError('clockToleranceSeconds', 'must be a number of seconds, 0 or more')
+  }
+  if (o.fetch !== undefined && typeof o.fetch !== 'function') throw new ConfigError('fetch', 'must be a fetch function')
+  const timeoutMs = o.timeoutMs ?? 5_000
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new ConfigError('timeoutMs', 'must be a whole number of milliseconds above 0')
+  if (o.claims !== undefined && typeof o.claims?.['~standard']?.validate !== 'function') {
+    throw new ConfigError('claims', 'must be a Standard Schema such as a zod object')
+  }
+
+  let issuer: string
+  let jwksUri: string | undefined
+  if (o.domain !== undefined && o.issuer !== undefined) throw new ConfigError('issuer', 'give "domain" or "issuer", not both')
+  if (o.domain !== undefined) {
+    const host = normalizeDomain(o.domain)
+    issuer = `https://${host}/`
+    jwksUri = `https://${host}/.well-known/jwks.json`
+  } else if (typeof o.issuer === 'string') {
+    let url: URL
+    try {
+      url = new URL(o.issuer)
+    } catch {
+      throw new ConfigError('issuer', 'must be an absolute URL')
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && o.allowInsecureRequests === true)) {
+      throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
+    }
+    issuer = o.issuer
+  } else {
+    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
+  }
+
+  const http: HttpSettings = {
+    fetch: o.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
+    timeoutMs,
+    retries: 1,
+    maxRetryDelayMs: 1_000,
+  }
+  const keys: JWTVerifyGetKey =
+    symmetric.length > 0 ? async () => new TextEncoder().encode(o.secret) : keyResolver(issuer, jwksUri, http, o.jwksCache, o.allowInsecureRequests === true)
+  const schema = o.claims
+
+  return async (input, verifyOptions = {}) => {
+    // A bare token has no whitespace; anything else is read as an Authorization header value.
+    const text = typeof input === 'string' ? input.trim() : ''
+    const raw = text === '' || /\s/.test(text) ? extractBearerToken(input) : text
+    const nonJws = describeNonJws(raw)
+    if (nonJws !== undefined) throw new InvalidTokenError(nonJws)
+    let payload: JWTPayload
+    let typ: string | undefined
+    try {
+      const result = await jwtVerify(raw, keys, { issuer, audience: audiences, algorithms, clockTolerance: tolerance, requiredClaims: ['exp', 'sub'] })
+      payload = result.payload
+      typ = result.protectedHeader.typ
+    } catch (err) {
+      throw toInvalidToken(err)
+    }
+    if (typ !== undefined && !ALLOWED_TYP.has(typ.toLowerCase())) {
+      throw new InvalidTokenError(`The token's "typ" (${typ.slice(0, 40)}) says it is not an access token`)
+    }
+    if (verifyOptions.requiredScopes !== undefined && verifyOptions.requiredScopes.length > 0) {
+      requireScopes(payload as { scope?: unknown; permissions?: unknown }, verifyOptions.requiredScopes)
+    }
+    if (schema === undefined) return payload as AccessTokenClaims & InferClaims<S>
+    const checked = await validateWithSchema(schema, payload)
+    if (!checked.ok) throw new InvalidTokenError(`The access token's claims do not match the expected schema: ${checked.problem}`)
+    return { ...payload, ...(checked.value as object) } as AccessTokenClaims & InferClaims<S>
+  }
+}
