@@ -1,7 +1,8 @@
 // The grants as plain functions, for `import { exchangeCode } from 'authcode'` in any framework.
 import type { ClientConfig } from './config.js'
 import { type ExchangeCodeParams, type RefreshParams, TokenClient } from './token-client.js'
-import type { TokenSet } from './token-set.js'
+import type { InferClaims, StandardSchemaV1 } from './standard-schema.js'
+import type { IdTokenClaims, TokenSet } from './token-set.js'
 
 // One TokenClient per config object, so the config is validated (and an issuer discovered)
 // once, not on every request.
@@ -30,7 +31,10 @@ function clientFor(config: ClientConfig): TokenClient {
  * const tokens = await exchangeCode(config, { code, ...transaction })
  * ```
  */
-export function exchangeCode(config: ClientConfig, p: ExchangeCodeParams): Promise<TokenSet> {
+export function exchangeCode<S extends StandardSchemaV1 | undefined = undefined>(
+  config: ClientConfig,
+  p: ExchangeCodeParams<S>,
+): Promise<TokenSet<IdTokenClaims & InferClaims<S>>> {
   return clientFor(config).exchangeCode(p)
 }
 

@@ -64,6 +64,7 @@ export {
 } from './cookies/transaction-cookie.js'
 export { isExpired, type TokenSet, type IdTokenClaims } from './token-set.js'
 export type { ClientConfig, ClientAuthMethod } from './config.js'
+export type { StandardSchemaV1, InferClaims } from './standard-schema.js'
 export {
   AuthcodeError,
   ConfigError,

@@ -2,7 +2,8 @@
 import * as oauth from 'oauth4webapi'
 import { checkRedirectUri, scopeString } from './authorize.js'
 import { type ClientConfig, type ResolvedConfig, resolveConfig } from './config.js'
-import { ConfigError } from './errors.js'
+import { ConfigError, IdTokenError } from './errors.js'
+import { type InferClaims, type StandardSchemaV1, validateWithSchema } from './standard-schema.js'
 import { customFetch } from './http.js'
 import { checkOrganization } from './organization.js'
 import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
@@ -31,7 +32,7 @@ export interface RequestOptions {
  * const tokens = await client.exchangeCode(params)
  * ```
  */
-export interface ExchangeCodeParams extends RequestOptions {
+export interface ExchangeCodeParams<S extends StandardSchemaV1 | undefined = undefined> extends RequestOptions {
   /** The `code` from {@link validateCallback}. */
   code: string
   /** The same `redirect_uri` as on the authorization request. */
@@ -44,6 +45,8 @@ export interface ExchangeCodeParams extends RequestOptions {
   maxAge?: number
   /** The organization ID (`org_…`) or name sent; the ID token's `org_id`/`org_name` must match. */
   organization?: string
+  /** A schema (zod, valibot, …) for the ID token's custom claims; `claims` is typed from it. */
+  claims?: S
 }
 
 /**
@@ -187,7 +190,9 @@ export class TokenClient {
    * tokens.claims?.sub // "auth0|5f7c8ec7c33c6c004bbafe82"
    * ```
    */
-  async exchangeCode(p: ExchangeCodeParams): Promise<TokenSet> {
+  async exchangeCode<S extends StandardSchemaV1 | undefined = undefined>(
+    p: ExchangeCodeParams<S>,
+  ): Promise<TokenSet<IdTokenClaims & InferClaims<S>>> {
     if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
     const code = requireText(p.code, 'code')
     const redirectUri = checkRedirectUri(p.redirectUri)
@@ -220,7 +225,13 @@ export class TokenClient {
       },
     )
     if (p.organization !== undefined) checkOrganization(p.organization, claims)
-    return toTokenSet(json, claims, { now })
+    let typed = claims
+    if (p.claims !== undefined && claims !== undefined) {
+      const checked = await validateWithSchema(p.claims, claims)
+      if (!checked.ok) throw new IdTokenError(`The ID token's claims do not match the expected schema: ${checked.problem}`)
+      typed = { ...claims, ...(checked.value as object) }
+    }
+    return toTokenSet(json, typed, { now }) as TokenSet<IdTokenClaims & InferClaims<S>>
   }
 
   /**

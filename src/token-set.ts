@@ -41,7 +41,7 @@ export interface IdTokenClaims {
  * })
  * ```
  */
-export interface TokenSet {
+export interface TokenSet<C extends IdTokenClaims = IdTokenClaims> {
   accessToken: string
   /** `"Bearer"` (or `"DPoP"`). */
   tokenType: string
@@ -52,8 +52,8 @@ export interface TokenSet {
   idToken?: string
   /** The granted scopes, space-separated, when the server said. */
   scope?: string
-  /** The validated claims of `idToken`, when there is one. */
-  claims?: IdTokenClaims
+  /** The validated claims of `idToken`, when there is one (typed by a `claims` schema when given). */
+  claims?: C
 }
 
 /** Now, in epoch seconds. */
