@@ -40,29 +40,29 @@ export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'p
  */
 export interface ClientConfig {
   /** Auth0 tenant or custom domain, e.g. `"tenant.eu.auth0.com"` (`https://` optional). */
-  domain?: string
+  domain?: string | undefined
   /** Or the issuer URL of any OpenID Connect provider; endpoints then come from discovery. */
-  issuer?: string
+  issuer?: string | undefined
   /** The application's Client ID. */
   clientId: string
   /** The application's Client Secret (confidential clients). */
-  clientSecret?: string
+  clientSecret?: string | undefined
   /** Token endpoint authentication. Default: `client_secret_post` with a secret, else `none`. */
-  clientAuth?: ClientAuthMethod
+  clientAuth?: ClientAuthMethod | undefined
   /** The private key for `private_key_jwt`. */
-  privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  privateKey?: CryptoKey | { key: CryptoKey; kid?: string } | undefined
   /** Default API audience for authorization requests and client credentials. */
-  audience?: string
+  audience?: string | undefined
   /** The fetch to use. Default: `globalThis.fetch`. */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /** Per-request timeout, covering headers and body. Default 10 000. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Extra attempts for 429/503 and for requests that never reached the server. Default 2. */
-  retries?: number
+  retries?: number | undefined
   /** The longest wait between attempts; a longer `Retry-After` is not waited for. Default 5 000. */
-  maxRetryDelayMs?: number
+  maxRetryDelayMs?: number | undefined
   /** Allow `http://` issuers and endpoints. For local development only. Default false. */
-  allowInsecureRequests?: boolean
+  allowInsecureRequests?: boolean | undefined
 }
 
 /** A validated configuration with its defaults applied and its endpoints resolvable. */

@@ -26,6 +26,7 @@ export type AuthcodeErrorCode =
   | 'ERR_INSUFFICIENT_SCOPE'
   | 'ERR_SEAL'
   | 'ERR_LOCK_TIMEOUT'
+  | 'ERR_LOGOUT_TOKEN'
 
 /**
  * The plain, secret-free form of an error, as `JSON.stringify(err)` gives it.
@@ -379,8 +380,10 @@ function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, '\\$&')}"`
 }
 
-function bearerChallenge(error: string, description: string, scope?: string): string {
-  return `Bearer error=${quote(error)}, error_description=${quote(description)}${scope ? `, scope=${quote(scope)}` : ''}`
+function challenge(scheme: 'Bearer' | 'DPoP', error: string, description: string, scope?: string): string {
+  // RFC 9449 §7.1: a DPoP challenge lists the proof algorithms the server accepts.
+  const algs = scheme === 'DPoP' ? ', algs="ES256 ES384 PS256 RS256 EdDSA"' : ''
+  return `${scheme} error=${quote(error)}, error_description=${quote(description)}${scope ? `, scope=${quote(scope)}` : ''}${algs}`
 }
 
 /**
@@ -399,18 +402,26 @@ export class InvalidTokenError extends AuthcodeError {
   declare readonly code: 'ERR_INVALID_TOKEN'
   /** Always 401. */
   readonly status = 401
+  /** The RFC 6750/9449 error code of the challenge; undefined when the request had no credentials. */
+  readonly error?: 'invalid_token' | 'invalid_request' | 'invalid_dpop_proof'
   /** A ready `WWW-Authenticate` header value. */
   readonly wwwAuthenticate: string
 
   /**
    * @param options.error `invalid_token` (default), `invalid_request` for a malformed
-   *   header, or `null` when the request had no credentials at all (RFC 6750 §3.1: then the
-   *   challenge carries no error code).
+   *   header, `invalid_dpop_proof` (RFC 9449), or `null` when the request had no credentials
+   *   at all (RFC 6750 §3.1: then the challenge carries no error code).
+   * @param options.scheme `Bearer` (default) or `DPoP` for the challenge.
    */
-  constructor(message: string, options?: { cause?: unknown; error?: 'invalid_token' | 'invalid_request' | null }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; error?: 'invalid_token' | 'invalid_request' | 'invalid_dpop_proof' | null; scheme?: 'Bearer' | 'DPoP' },
+  ) {
     super('ERR_INVALID_TOKEN', message, options)
     const error = options?.error === undefined ? 'invalid_token' : options.error
-    this.wwwAuthenticate = error === null ? 'Bearer' : bearerChallenge(error, message)
+    const scheme = options?.scheme ?? 'Bearer'
+    if (error !== null) this.error = error
+    this.wwwAuthenticate = error === null ? scheme : challenge(scheme, error, message)
   }
 }
 
@@ -429,6 +440,8 @@ export class InsufficientScopeError extends AuthcodeError {
   declare readonly code: 'ERR_INSUFFICIENT_SCOPE'
   /** Always 403. */
   readonly status = 403
+  /** Always `insufficient_scope` (RFC 6750). */
+  readonly error = 'insufficient_scope'
   /** The scopes the request needed. */
   readonly requiredScopes: readonly string[]
   /** A ready `WWW-Authenticate` header value. */
@@ -438,7 +451,7 @@ export class InsufficientScopeError extends AuthcodeError {
     const message = `The access token lacks a required scope: ${requiredScopes.join(' ')}`
     super('ERR_INSUFFICIENT_SCOPE', message)
     this.requiredScopes = [...requiredScopes]
-    this.wwwAuthenticate = bearerChallenge('insufficient_scope', message, requiredScopes.join(' '))
+    this.wwwAuthenticate = challenge('Bearer', 'insufficient_scope', message, requiredScopes.join(' '))
   }
 }
 
@@ -492,6 +505,29 @@ export class LockTimeoutError extends AuthcodeError {
 }
 
 /**
+ * A back-channel logout token (OpenID Connect Back-Channel Logout 1.0) failed a check:
+ * signature, issuer, audience, `events`, `sub`/`sid`, a forbidden `nonce`, or replay.
+ * Answer the provider 400.
+ *
+ * @example
+ * ```ts
+ * import { verifyLogoutToken, LogoutTokenError } from 'authcode/api'
+ * try {
+ *   const { sid, sub } = await verifyLogoutToken(form.get('logout_token') ?? '', { domain, clientId })
+ * } catch (err) {
+ *   if (err instanceof LogoutTokenError) return new Response(null, { status: 400 })
+ *   throw err
+ * }
+ * ```
+ */
+export class LogoutTokenError extends AuthcodeError {
+  declare readonly code: 'ERR_LOGOUT_TOKEN'
+  constructor(message: string) {
+    super('ERR_LOGOUT_TOKEN', message)
+  }
+}
+
+/**
  * Any error authcode throws, as a union: `switch (err.code)` narrows it to the class.
  *
  * @example
@@ -522,6 +558,7 @@ export type AnyAuthcodeError =
   | InsufficientScopeError
   | SealError
   | LockTimeoutError
+  | LogoutTokenError
 
 /**
  * Replaces every known secret in a text: as given, percent-encoded, and form-encoded (a

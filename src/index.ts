@@ -82,6 +82,7 @@ export {
   InsufficientScopeError,
   SealError,
   LockTimeoutError,
+  LogoutTokenError,
   type AnyAuthcodeError,
   type AuthcodeErrorCode,
   type AuthcodeErrorJSON,

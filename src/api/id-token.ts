@@ -17,27 +17,27 @@ import type { IdTokenClaims } from '../token-set.js'
  */
 export interface VerifyIdTokenOptions<S extends StandardSchemaV1 | undefined = undefined> {
   /** Auth0 tenant or custom domain. */
-  domain?: string
+  domain?: string | undefined
   /** Or any OpenID provider's issuer (keys from its discovery document's `jwks_uri`). */
-  issuer?: string
+  issuer?: string | undefined
   /** The client the token was issued to: must be in `aud` (and be `azp` when `aud` has several). */
   clientId: string
   /** The nonce of the authorization request, when there was one. */
-  nonce?: string
+  nonce?: string | undefined
   /** The max_age of the request: `auth_time` must be recent enough. */
-  maxAge?: number
+  maxAge?: number | undefined
   /** The organization (ID `org_…` or name) the login was for. */
-  organization?: string
+  organization?: string | undefined
   /** Accepted algorithms. Default `['RS256']`. */
-  algorithms?: string[]
+  algorithms?: string[] | undefined
   /** Leeway for `exp`/`iat`/`auth_time`, in seconds. Default 60 (as Auth0's SDKs). */
-  clockToleranceSeconds?: number
+  clockToleranceSeconds?: number | undefined
   /** A schema (zod, …) for custom claims; the result is typed from it. */
-  claims?: S
+  claims?: S | undefined
   /** The fetch for discovery and JWKS. Default `globalThis.fetch`. */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /** Allow an `http://` issuer. For local development only. */
-  allowInsecureRequests?: boolean
+  allowInsecureRequests?: boolean | undefined
 }
 
 // One key set per JWKS URL, so repeated calls do not refetch keys.

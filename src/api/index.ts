@@ -1,5 +1,15 @@
 // authcode/api: the resource-server side. Verifies access tokens (and ID tokens from elsewhere).
-export { AuthcodeError, InvalidTokenError, InsufficientScopeError, IdTokenError, ConfigError, NetworkError, ResponseError, TimeoutError } from '../errors.js'
+export {
+  AuthcodeError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  IdTokenError,
+  LogoutTokenError,
+  ConfigError,
+  NetworkError,
+  ResponseError,
+  TimeoutError,
+} from '../errors.js'
 export { extractBearerToken, requireScopes, type ScopedClaims } from './scopes.js'
 export {
   createAccessTokenVerifier,
@@ -10,4 +20,7 @@ export {
   type JwksCache,
 } from './verifier.js'
 export { verifyIdToken, type VerifyIdTokenOptions } from './id-token.js'
+export { verifyLogoutToken, type VerifyLogoutTokenOptions, type LogoutTokenClaims } from './logout-token.js'
+export { errorResponse } from './respond.js'
+export type { DpopRequest } from './dpop.js'
 export type { StandardSchemaV1, InferClaims } from '../standard-schema.js'

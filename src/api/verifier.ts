@@ -70,27 +70,27 @@ export interface JwksCache {
  */
 export interface AccessTokenVerifierOptions<S extends StandardSchemaV1 | undefined = undefined> {
   /** Auth0 tenant or custom domain: issuer `https://{domain}/`, keys at `/.well-known/jwks.json`. */
-  domain?: string
+  domain?: string | undefined
   /** Or the issuer URL of any OpenID provider: keys from `jwks_uri` of its discovery document. */
-  issuer?: string
+  issuer?: string | undefined
   /** This API's identifier(s); the token's `aud` must contain one. */
   audience: string | string[]
   /** Accepted signing algorithms. Default `['RS256']`. HS* need `secret`; `none` is never accepted. */
-  algorithms?: string[]
+  algorithms?: string[] | undefined
   /** The shared secret for HS256/384/512 (Auth0's "HS256" API signing). */
-  secret?: string
+  secret?: string | undefined
   /** Leeway for `exp`/`nbf`, in seconds. Default 5. */
-  clockToleranceSeconds?: number
+  clockToleranceSeconds?: number | undefined
   /** A schema (zod, valibot, …) for custom claims; the verifier's result is typed from it. */
-  claims?: S
+  claims?: S | undefined
   /** A JWKS cache object to persist between serverless invocations (see {@link JwksCache}). */
-  jwksCache?: JwksCache
+  jwksCache?: JwksCache | undefined
   /** The fetch for discovery and JWKS. Default `globalThis.fetch`. */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /** Timeout for a discovery or JWKS request. Default 5 000 ms. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Allow an `http://` issuer. For local development only. */
-  allowInsecureRequests?: boolean
+  allowInsecureRequests?: boolean | undefined
 }
 
 /**

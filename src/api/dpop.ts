@@ -1,0 +1,97 @@
+// DPoP proofs (RFC 9449) on the resource-server side: the proof JWT, its binding to the request and to the token.
+import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose'
+import { InvalidTokenError } from '../errors.js'
+
+/**
+ * The request a DPoP proof must match: its `DPoP` header, method and URL.
+ *
+ * @example
+ * ```ts
+ * const dpop: DpopRequest = { proof: request.headers.get('dpop'), method: request.method, url: request.url }
+ * await verify(request.headers.get('authorization'), { dpop })
+ * ```
+ */
+export interface DpopRequest {
+  /** The value of the request's `DPoP` header. */
+  proof: string | null | undefined
+  /** The HTTP method, e.g. `GET`. */
+  method: string
+  /** The full request URL (query and fragment are ignored, as RFC 9449 says). */
+  url: string | URL
+}
+
+/** Algorithms a DPoP proof may use: asymmetric only. */
+export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA', 'Ed25519']
+
+const encoder = new TextEncoder()
+
+function b64u(bytes: ArrayBuffer): string {
+  let s = ''
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b)
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function dpopError(description: string): InvalidTokenError {
+  return new InvalidTokenError(description, { error: 'invalid_dpop_proof', scheme: 'DPoP' })
+}
+
+/**
+ * Checks a DPoP proof for a DPoP-bound access token: signature with the embedded public key,
+ * `typ: dpop+jwt`, `htm`/`htu` equal to the request, `iat` within `maxAgeSeconds`, `ath` the
+ * hash of the access token, the key's thumbprint equal to the token's `cnf.jkt`, and a `jti`
+ * not seen before (when `seen` is given).
+ *
+ * @throws {InvalidTokenError} with `error="invalid_dpop_proof"` and a `DPoP` challenge.
+ */
+export async function checkDpopProof(
+  request: DpopRequest,
+  accessToken: string,
+  jkt: string,
+  options: { maxAgeSeconds: number; clockToleranceSeconds: number; seen?: (jti: string, expiresAt: number) => boolean },
+): Promise<void> {
+  if (typeof request.proof !== 'string' || request.proof === '') throw dpopError('The access token is DPoP-bound but the request has no DPoP proof')
+  let payload: Record<string, unknown>
+  let header: { jwk?: unknown }
+  try {
+    const result = await jwtVerify(request.proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS })
+    payload = result.payload
+    header = result.protectedHeader
+  } catch {
+    throw dpopError('The DPoP proof is not a valid dpop+jwt signed with its embedded key')
+  }
+  let url: URL
+  try {
+    url = new URL(request.url)
+  } catch {
+    throw dpopError('The request URL is not absolute')
+  }
+  if (payload.htm !== request.method.toUpperCase()) throw dpopError('The DPoP proof is for another HTTP method (htm)')
+  if (typeof payload.htu !== 'string' || !URL.canParse(payload.htu)) throw dpopError('The DPoP proof has no valid htu')
+  const htu = new URL(payload.htu)
+  if (htu.origin + htu.pathname !== url.origin + url.pathname) throw dpopError('The DPoP proof is for another URL (htu)')
+  const now = Math.floor(Date.now() / 1000)
+  if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > options.maxAgeSeconds + options.clockToleranceSeconds) {
+    throw dpopError('The DPoP proof is too old or from the future (iat)')
+  }
+  const ath = b64u(await crypto.subtle.digest('SHA-256', encoder.encode(accessToken)))
+  if (payload.ath !== ath) throw dpopError('The DPoP proof is not for this access token (ath)')
+  const thumbprint = await calculateJwkThumbprint(header.jwk as Parameters<typeof calculateJwkThumbprint>[0])
+  if (thumbprint !== jkt) throw dpopError('The DPoP proof is signed with a key the access token is not bound to (cnf.jkt)')
+  if (typeof payload.jti !== 'string' || payload.jti === '') throw dpopError('The DPoP proof has no jti')
+  if (options.seen?.(payload.jti, payload.iat + options.maxAgeSeconds) === true) throw dpopError('The DPoP proof was already used (jti replay)')
+}
+
+/** A bounded in-memory record of proof `jti`s, for replay detection within one process. */
+export function jtiCache(limit = 10_000): (jti: string, expiresAt: number) => boolean {
+  const seen = new Map<string, number>()
+  return (jti, expiresAt) => {
+    const now = Math.floor(Date.now() / 1000)
+    if ((seen.get(jti) ?? 0) > now) return true
+    if (seen.size >= limit) {
+      for (const [k, exp] of seen) if (exp <= now) seen.delete(k)
+      if (seen.size >= limit) seen.delete(seen.keys().next().value as string)
+    }
+    seen.set(jti, expiresAt)
+    return false
+  }
+}
