@@ -376,8 +376,10 @@ export class LoginRequiredError extends AuthcodeError {
   }
 }
 
+// RFC 6750 §3: error_description may hold only %x20-21 / %x23-5B / %x5D-7E (no quote, no
+// backslash, nothing outside printable ASCII), so those are replaced rather than escaped.
 function quote(value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`
+  return `"${value.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')}"`
 }
 
 function challenge(scheme: 'Bearer' | 'DPoP', error: string, description: string, scope?: string): string {
@@ -401,7 +403,7 @@ function challenge(scheme: 'Bearer' | 'DPoP', error: string, description: string
 export class InvalidTokenError extends AuthcodeError {
   declare readonly code: 'ERR_INVALID_TOKEN'
   /** Always 401. */
-  readonly status = 401
+  readonly status: 401 = 401
   /** The RFC 6750/9449 error code of the challenge; undefined when the request had no credentials. */
   readonly error?: 'invalid_token' | 'invalid_request' | 'invalid_dpop_proof'
   /** A ready `WWW-Authenticate` header value. */
@@ -439,9 +441,9 @@ export class InvalidTokenError extends AuthcodeError {
 export class InsufficientScopeError extends AuthcodeError {
   declare readonly code: 'ERR_INSUFFICIENT_SCOPE'
   /** Always 403. */
-  readonly status = 403
+  readonly status: 403 = 403
   /** Always `insufficient_scope` (RFC 6750). */
-  readonly error = 'insufficient_scope'
+  readonly error: 'insufficient_scope' = 'insufficient_scope'
   /** The scopes the request needed. */
   readonly requiredScopes: readonly string[]
   /** A ready `WWW-Authenticate` header value. */

@@ -17,6 +17,7 @@ import {
   InvalidTokenError,
   LockTimeoutError,
   LoginRequiredError,
+  LogoutTokenError,
   NetworkError,
   OAuthError,
   ResponseError,
@@ -25,11 +26,13 @@ import {
   TimeoutError,
   TokenClient,
   TokenManager,
+  openTransaction,
+  sealTransaction,
   validateCallback,
   type ClientConfig,
 } from 'authcode'
-import { extractBearerToken, requireScopes } from 'authcode/api'
-import { CLIENT_ID, CLIENT_SECRET, DOMAIN, HttpResponse, REDIRECT_URI, http, onToken, server, testTenant, useMockServer } from './helpers/auth0.js'
+import { extractBearerToken, requireScopes, verifyLogoutToken } from 'authcode/api'
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, HttpResponse, ISSUER, REDIRECT_URI, http, onToken, server, testTenant, useMockServer } from './helpers/auth0.js'
 
 // The runtime's own fetch, taken before msw's beforeAll replaces globalThis.fetch, for the
 // tests that need a real TCP connection attempt.
@@ -718,12 +721,22 @@ const secretCases: SecretCase[] = [
     Class: InsufficientScopeError,
     produce: async () => thrown(() => requireScopes({ scope: 'openid profile', permissions: ['read:contacts'] }, ['write:contacts'])),
   },
-  // Nothing in src/ throws these two yet (sealed cookies and storage locks are still to come).
   {
-    name: 'SealError, built directly',
+    name: 'SealError from opening a tampered transaction seal',
     Class: SealError,
-    produce: async () => new SealError('invalid', 'The sealed transaction could not be opened: start the login again'),
+    produce: async () => {
+      const secret = 'a-cookie-secret-of-at-least-32-characters'
+      const sealed = await sealTransaction({ state: 's', codeVerifier: VERIFIER, redirectUri: REDIRECT_URI, issuer: ISSUER }, { secret })
+      const tampered = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'BB' : 'AA')
+      return rejection(openTransaction(tampered, { secret }))
+    },
   },
+  {
+    name: 'LogoutTokenError from a logout token that is an ID token in disguise',
+    Class: LogoutTokenError,
+    produce: async () => rejection(verifyLogoutToken(`${ACCESS_TOKEN}.extra`, { domain: DOMAIN, clientId: CLIENT_ID })),
+  },
+  // Thrown by RedisStorage/withWebLocks after a bounded wait; their own suites drive it for real.
   {
     name: 'LockTimeoutError, built directly',
     Class: LockTimeoutError,

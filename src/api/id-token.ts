@@ -1,11 +1,10 @@
 // verifyIdToken: a full check of an ID token received from elsewhere, signature included.
-import { type JWTPayload, createRemoteJWKSet, customFetch as joseCustomFetch, jwtVerify, errors as joseErrors } from 'jose'
-import { normalizeDomain } from '../domain.js'
-import { AuthcodeError, ConfigError, IdTokenError } from '../errors.js'
-import { type HttpSettings, send } from '../http.js'
+import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
+import { AuthcodeError, ConfigError, IdTokenError, TimeoutError } from '../errors.js'
 import { checkOrganization } from '../organization.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
 import type { IdTokenClaims } from '../token-set.js'
+import { cachedIssuerKeys } from './keys.js'
 
 /**
  * Options of {@link verifyIdToken}.
@@ -40,9 +39,6 @@ export interface VerifyIdTokenOptions<S extends StandardSchemaV1 | undefined = u
   allowInsecureRequests?: boolean | undefined
 }
 
-// One key set per JWKS URL, so repeated calls do not refetch keys.
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>()
-
 /**
  * Verifies an ID token you received from somewhere other than your own token request (for
  * example from a front end): signature against the issuer's JWKS, `iss`, `aud`, `exp`, `iat`,
@@ -72,49 +68,11 @@ export async function verifyIdToken<S extends StandardSchemaV1 | undefined = und
   }
   const tolerance = o.clockToleranceSeconds ?? 60
   if (o.maxAge !== undefined && (!Number.isInteger(o.maxAge) || o.maxAge < 0)) throw new ConfigError('maxAge', 'must be a whole number of seconds')
-  const http: HttpSettings = {
-    fetch: o.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
-    timeoutMs: 5_000,
-    retries: 1,
-    maxRetryDelayMs: 1_000,
-  }
-
-  let issuer: string
-  let jwksUri: string
-  if (o.domain !== undefined) {
-    const host = normalizeDomain(o.domain)
-    issuer = `https://${host}/`
-    jwksUri = `https://${host}/.well-known/jwks.json`
-  } else if (typeof o.issuer === 'string') {
-    const url = URL.canParse(o.issuer) ? new URL(o.issuer) : undefined
-    if (url === undefined || !(url.protocol === 'https:' || (url.protocol === 'http:' && o.allowInsecureRequests === true))) {
-      throw new ConfigError('issuer', 'must be an https URL (set allowInsecureRequests for local development over http)')
-    }
-    issuer = o.issuer
-    const base = issuer.endsWith('/') ? issuer : `${issuer}/`
-    const res = await send(http, new URL('.well-known/openid-configuration', base).href, { method: 'GET', headers: { accept: 'application/json' } }, { idempotent: true })
-    const meta = (res.ok ? await res.json().catch(() => undefined) : undefined) as { issuer?: unknown; jwks_uri?: unknown } | undefined
-    if (typeof meta?.jwks_uri !== 'string' || meta.issuer !== issuer) {
-      throw new IdTokenError('The issuer\'s discovery document has no jwks_uri, or names another issuer')
-    }
-    jwksUri = meta.jwks_uri
-  } else {
-    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
-  }
-
-  let keys = keySets.get(jwksUri)
-  if (keys === undefined) {
-    keys = createRemoteJWKSet(new URL(jwksUri), {
-      timeoutDuration: http.timeoutMs,
-      [joseCustomFetch]: (url, init) =>
-        send(http, url, { headers: init.headers, method: init.method, redirect: init.redirect }, { idempotent: true, signal: init.signal }),
-    })
-    keySets.set(jwksUri, keys)
-  }
+  const { issuer, getKey } = cachedIssuerKeys(o)
 
   let payload: JWTPayload
   try {
-    ;({ payload } = await jwtVerify(idToken, keys, {
+    ;({ payload } = await jwtVerify(idToken, getKey, {
       issuer,
       audience: o.clientId,
       algorithms,
@@ -123,6 +81,7 @@ export async function verifyIdToken<S extends StandardSchemaV1 | undefined = und
     }))
   } catch (err) {
     if (err instanceof AuthcodeError) throw err
+    if (err instanceof joseErrors.JWKSTimeout) throw err.cause instanceof AuthcodeError ? err.cause : new TimeoutError('The request for the issuer\'s JWKS timed out')
     if (err instanceof joseErrors.JWTExpired) throw new IdTokenError('The ID token has expired')
     if (err instanceof joseErrors.JWTClaimValidationFailed) throw new IdTokenError(`The ID token failed the "${err.claim}" check`)
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new IdTokenError('The ID token signature is invalid')

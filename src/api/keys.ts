@@ -40,9 +40,15 @@ export function issuerKeys(o: KeySource): IssuerKeys {
     maxRetryDelayMs: 1_000,
   }
   const options = {
-    timeoutDuration: timeoutMs,
-    [joseCustomFetch]: (url: string, init: { headers: Headers; method: 'GET'; redirect: 'manual'; signal: AbortSignal }) =>
-      send(http, url, { headers: init.headers, method: init.method, redirect: init.redirect }, { idempotent: true, signal: init.signal }),
+    // Our own timeout and retry govern each request; jose's overall limit only backs them up.
+    timeoutDuration: timeoutMs * (http.retries + 1) + 1_000,
+    // A failed key fetch is the issuer's outage, not a bad token: throw our own error so the
+    // verifiers can tell the two apart (an API answers 503, not 401).
+    [joseCustomFetch]: async (url: string, init: { headers: Headers; method: 'GET'; redirect: 'manual'; signal: AbortSignal }) => {
+      const res = await send(http, url, { headers: init.headers, method: init.method, redirect: init.redirect }, { idempotent: true, signal: init.signal })
+      if (res.status !== 200) throw new ResponseError(res.status, `The issuer's JWKS endpoint answered ${res.status}`)
+      return res
+    },
     ...(o.jwksCache !== undefined && { [joseJwksCache]: o.jwksCache as Record<string, never> }),
   }
 
@@ -88,4 +94,28 @@ export function issuerKeys(o: KeySource): IssuerKeys {
       return (await pending)(header, token)
     },
   }
+}
+
+// Key resolvers for the one-shot functions (verifyIdToken, verifyLogoutToken), so repeated
+// calls reuse cached keys: per fetch function (a caller's own fetch is never used for another
+// caller's requests), then per domain/issuer.
+const byFetch = new WeakMap<typeof fetch, Map<string, IssuerKeys>>()
+const withDefaultFetch = new Map<string, IssuerKeys>()
+
+/** {@link issuerKeys}, cached per fetch and per domain/issuer. */
+export function cachedIssuerKeys(o: KeySource): IssuerKeys {
+  let cache = withDefaultFetch
+  if (o.fetch !== undefined) {
+    if (typeof o.fetch !== 'function') throw new ConfigError('fetch', 'must be a fetch function')
+    cache = byFetch.get(o.fetch) ?? new Map()
+    byFetch.set(o.fetch, cache)
+  }
+  const key = `${o.domain ?? ''}|${o.issuer ?? ''}|${o.allowInsecureRequests === true}`
+  let keys = cache.get(key)
+  if (keys === undefined) {
+    keys = issuerKeys(o)
+    if (cache.size >= 100) cache.delete(cache.keys().next().value as string)
+    cache.set(key, keys)
+  }
+  return keys
 }

@@ -1,7 +1,7 @@
 // verifyLogoutToken: OpenID Connect Back-Channel Logout tokens, checked before a session is ended.
 import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
 import { AuthcodeError, ConfigError, LogoutTokenError } from '../errors.js'
-import { issuerKeys } from './keys.js'
+import { cachedIssuerKeys } from './keys.js'
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 
@@ -75,7 +75,7 @@ export async function verifyLogoutToken(token: string, options: VerifyLogoutToke
   const algorithms = o.algorithms ?? ['RS256']
   if (algorithms.some((a) => a.toLowerCase() === 'none' || a.startsWith('HS'))) throw new ConfigError('algorithms', 'asymmetric algorithms only')
   if (typeof token !== 'string' || token.split('.').length !== 3) throw new LogoutTokenError('The logout token is not a signed JWT')
-  const { issuer, getKey } = issuerKeys(o)
+  const { issuer, getKey } = cachedIssuerKeys(o)
   const tolerance = o.clockToleranceSeconds ?? 60
   let payload: JWTPayload
   let typ: string | undefined

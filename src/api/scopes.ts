@@ -31,6 +31,18 @@ export function extractBearerToken(header: string | null | undefined): string {
   return match[1]!
 }
 
+/** The scheme and token of an `Authorization` header: `Bearer` (RFC 6750) or `DPoP` (RFC 9449). */
+export function parseAuthorization(header: string | null | undefined): { scheme: 'Bearer' | 'DPoP'; token: string } {
+  if (header === null || header === undefined || header.trim() === '') {
+    throw new InvalidTokenError('The request has no access token; send "Authorization: Bearer <token>"', { error: null })
+  }
+  const match = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header.trim())
+  if (!match) {
+    throw new InvalidTokenError('The Authorization header is not of the form "Bearer <token>"', { error: 'invalid_request' })
+  }
+  return { scheme: match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2]! }
+}
+
 /**
  * The claims {@link requireScopes} reads: OAuth's `scope` string and Auth0's `permissions` array.
  *

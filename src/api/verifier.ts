@@ -1,18 +1,10 @@
 // createAccessTokenVerifier: checks a Bearer access token against the issuer's JWKS, for any API in any runtime.
-import {
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  createRemoteJWKSet,
-  customFetch as joseCustomFetch,
-  jwksCache as joseJwksCache,
-  jwtVerify,
-  errors as joseErrors,
-} from 'jose'
-import { normalizeDomain } from '../domain.js'
-import { AuthcodeError, ConfigError, InvalidTokenError, ResponseError } from '../errors.js'
-import { type HttpSettings, send } from '../http.js'
+import { type JWTPayload, type JWTVerifyGetKey, jwtVerify, errors as joseErrors } from 'jose'
+import { AuthcodeError, ConfigError, InvalidTokenError, ResponseError, TimeoutError } from '../errors.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
-import { extractBearerToken, requireScopes } from './scopes.js'
+import { type DpopRequest, checkDpopProof, jtiCache } from './dpop.js'
+import { issuerKeys } from './keys.js'
+import { parseAuthorization, requireScopes } from './scopes.js'
 
 /**
  * The registered claims of a verified access token (RFC 9068), plus Auth0's `permissions`
@@ -91,6 +83,8 @@ export interface AccessTokenVerifierOptions<S extends StandardSchemaV1 | undefin
   timeoutMs?: number | undefined
   /** Allow an `http://` issuer. For local development only. */
   allowInsecureRequests?: boolean | undefined
+  /** How old a DPoP proof may be, in seconds. Default 300. */
+  dpopMaxAgeSeconds?: number | undefined
 }
 
 /**
@@ -103,7 +97,13 @@ export interface AccessTokenVerifierOptions<S extends StandardSchemaV1 | undefin
  */
 export interface VerifyOptions {
   /** Every one must be in the token's `scope` or Auth0 `permissions`. */
-  requiredScopes?: readonly string[]
+  requiredScopes?: readonly string[] | undefined
+  /**
+   * The request, for DPoP (RFC 9449). A token bound to a key (`cnf.jkt`) is accepted only
+   * with the `DPoP` scheme and a valid proof for this method and URL; without `dpop` such a
+   * token is refused. A Bearer token needs nothing here.
+   */
+  dpop?: DpopRequest | undefined
 }
 
 /**
@@ -134,49 +134,6 @@ function describeNonJws(token: string): string | undefined {
   return undefined
 }
 
-/** Keys for one issuer: JWKS resolution (domain: fixed path; issuer: discovery, once). */
-function keyResolver(
-  issuerUrl: string,
-  jwksUri: string | undefined,
-  http: HttpSettings,
-  jwksCache: JwksCache | undefined,
-  insecure: boolean,
-): JWTVerifyGetKey {
-  const fetchJwks = (url: string, init: { headers: Headers; method: 'GET'; redirect: 'manual'; signal: AbortSignal }) =>
-    send(http, url, { headers: init.headers, method: init.method, redirect: init.redirect }, { idempotent: true, signal: init.signal })
-  const options = {
-    timeoutDuration: http.timeoutMs,
-    [joseCustomFetch]: fetchJwks,
-    ...(jwksCache !== undefined && { [joseJwksCache]: jwksCache as Record<string, never> }),
-  }
-  if (jwksUri !== undefined) {
-    const set = createRemoteJWKSet(new URL(jwksUri), options)
-    return (header, token) => set(header, token)
-  }
-  let pending: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined
-  const discover = async () => {
-    const base = issuerUrl.endsWith('/') ? issuerUrl : `${issuerUrl}/`
-    const res = await send(http, new URL('.well-known/openid-configuration', base).href, { method: 'GET', headers: { accept: 'application/json' } }, { idempotent: true })
-    const doc: unknown = res.ok ? await res.json().catch(() => undefined) : undefined
-    const meta = doc as { issuer?: unknown; jwks_uri?: unknown } | undefined
-    if (typeof meta?.jwks_uri !== 'string' || meta.issuer !== issuerUrl) {
-      throw new ResponseError(res.status, `The discovery document of ${issuerUrl} has no jwks_uri, or names another issuer`)
-    }
-    const uri = new URL(meta.jwks_uri)
-    if (uri.protocol !== 'https:' && !(insecure && uri.protocol === 'http:')) {
-      throw new ConfigError('issuer', 'the jwks_uri is not https; set allowInsecureRequests for local development only')
-    }
-    return createRemoteJWKSet(uri, options)
-  }
-  return async (header, token) => {
-    pending ??= discover().catch((err: unknown) => {
-      pending = undefined
-      throw err
-    })
-    return (await pending)(header, token)
-  }
-}
-
 function toInvalidToken(err: unknown): AuthcodeError {
   if (err instanceof AuthcodeError) return err
   if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('The access token has expired')
@@ -197,7 +154,9 @@ function toInvalidToken(err: unknown): AuthcodeError {
   if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) {
     return new InvalidTokenError('The access token is signed with a key the issuer does not publish (unknown "kid")')
   }
-  if (err instanceof joseErrors.JWKSTimeout) return new ResponseError(0, 'The JWKS request timed out')
+  if (err instanceof joseErrors.JWKSTimeout) {
+    return err.cause instanceof AuthcodeError ? err.cause : new TimeoutError('The request for the issuer\'s JWKS timed out')
+  }
   if (err instanceof joseErrors.JWKSInvalid) return new ResponseError(0, 'The issuer\'s JWKS is not a valid JSON Web Key Set')
   if (err instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('The access token uses an unsupported algorithm or key type')
   if (err instanceof joseErrors.JOSEError) return new InvalidTokenError('The access token is malformed')
@@ -207,7 +166,8 @@ function toInvalidToken(err: unknown): AuthcodeError {
 /**
  * Makes a verifier for the access tokens your API receives: the JWT signature against the
  * issuer's JWKS (fetched once, cached, refetched on an unknown `kid` after a 30 s cooldown;
- * concurrent cold verifications share one fetch), then `iss`, `aud`, `exp`, `nbf`, `alg`
+ * concurrent cold verifications share one fetch — except on Cloudflare Workers, where jose
+ * cannot share a fetch between requests), then `iss`, `aud`, `exp`, `nbf`, `alg`
  * (RS256 only by default) and the RFC 9068 `typ` when present (`at+jwt` or Auth0's `JWT`).
  *
  * The verifier takes a raw JWT or the `Authorization` header value (`Bearer …`, any case).
@@ -257,49 +217,20 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
     throw new ConfigError('clockToleranceSeconds', 'must be a number of seconds, 0 or more')
   }
-  if (o.fetch !== undefined && typeof o.fetch !== 'function') throw new ConfigError('fetch', 'must be a fetch function')
-  const timeoutMs = o.timeoutMs ?? 5_000
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new ConfigError('timeoutMs', 'must be a whole number of milliseconds above 0')
   if (o.claims !== undefined && typeof o.claims?.['~standard']?.validate !== 'function') {
     throw new ConfigError('claims', 'must be a Standard Schema such as a zod object')
   }
-
-  let issuer: string
-  let jwksUri: string | undefined
-  if (o.domain !== undefined && o.issuer !== undefined) throw new ConfigError('issuer', 'give "domain" or "issuer", not both')
-  if (o.domain !== undefined) {
-    const host = normalizeDomain(o.domain)
-    issuer = `https://${host}/`
-    jwksUri = `https://${host}/.well-known/jwks.json`
-  } else if (typeof o.issuer === 'string') {
-    let url: URL
-    try {
-      url = new URL(o.issuer)
-    } catch {
-      throw new ConfigError('issuer', 'must be an absolute URL')
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && o.allowInsecureRequests === true)) {
-      throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
-    }
-    issuer = o.issuer
-  } else {
-    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
-  }
-
-  const http: HttpSettings = {
-    fetch: o.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
-    timeoutMs,
-    retries: 1,
-    maxRetryDelayMs: 1_000,
-  }
-  const keys: JWTVerifyGetKey =
-    symmetric.length > 0 ? async () => new TextEncoder().encode(o.secret) : keyResolver(issuer, jwksUri, http, o.jwksCache, o.allowInsecureRequests === true)
+  const dpopMaxAge = o.dpopMaxAgeSeconds ?? 300
+  const { issuer, getKey } = issuerKeys(o)
+  const keys: JWTVerifyGetKey = symmetric.length > 0 ? async () => new TextEncoder().encode(o.secret) : getKey
+  const seenProof = jtiCache()
   const schema = o.claims
 
   return async (input, verifyOptions = {}) => {
     // A bare token has no whitespace; anything else is read as an Authorization header value.
     const text = typeof input === 'string' ? input.trim() : ''
-    const raw = text === '' || /\s/.test(text) ? extractBearerToken(input) : text
+    const header = text === '' || /\s/.test(text) || /^(bearer|dpop)$/i.test(text) ? parseAuthorization(input) : undefined
+    const raw = header?.token ?? text
     const nonJws = describeNonJws(raw)
     if (nonJws !== undefined) throw new InvalidTokenError(nonJws)
     let payload: JWTPayload
@@ -313,6 +244,19 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     }
     if (typ !== undefined && !ALLOWED_TYP.has(typ.toLowerCase())) {
       throw new InvalidTokenError(`The token's "typ" (${typ.slice(0, 40)}) says it is not an access token`)
+    }
+    // DPoP (RFC 9449 §7): a bound token only with the DPoP scheme and a proof; a DPoP scheme only for a bound token.
+    const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt
+    if (typeof jkt === 'string') {
+      if (header?.scheme !== 'DPoP') {
+        throw new InvalidTokenError('The access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', { scheme: 'DPoP' })
+      }
+      if (verifyOptions.dpop === undefined) {
+        throw new InvalidTokenError('The access token is DPoP-bound and this API was not given the request to check its proof', { scheme: 'DPoP' })
+      }
+      await checkDpopProof(verifyOptions.dpop, raw, jkt, { maxAgeSeconds: dpopMaxAge, clockToleranceSeconds: tolerance, seen: seenProof })
+    } else if (header?.scheme === 'DPoP') {
+      throw new InvalidTokenError('The DPoP scheme was used with a token that is not DPoP-bound', { error: 'invalid_token', scheme: 'DPoP' })
     }
     if (verifyOptions.requiredScopes !== undefined && verifyOptions.requiredScopes.length > 0) {
       requireScopes(payload as { scope?: unknown; permissions?: unknown }, verifyOptions.requiredScopes)
