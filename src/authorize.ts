@@ -73,8 +73,12 @@ const NAMED_PARAMS = new Set([
   'login_hint', 'screen_hint', 'max_age', 'ui_locales', 'response_mode',
 ])
 
+// A lone UTF-16 surrogate cannot be sent: URL encoding would silently turn it into U+FFFD.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 function requireText(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
+  if (LONE_SURROGATE.test(value)) throw new ConfigError(field, 'must be well-formed text (it has a lone UTF-16 surrogate)')
   return value
 }
 
@@ -103,6 +107,7 @@ export function scopeString(scope: string | string[] | undefined, field = 'scope
   if (scope === undefined) return undefined
   const parts = Array.isArray(scope) ? scope : typeof scope === 'string' ? [scope] : undefined
   if (!parts || parts.some((p) => typeof p !== 'string')) throw new ConfigError(field, 'must be a string or an array of strings')
+  if (parts.some((p) => LONE_SURROGATE.test(p))) throw new ConfigError(field, 'must be well-formed text (it has a lone UTF-16 surrogate)')
   const joined = parts.join(' ').split(/\s+/).filter(Boolean).join(' ')
   return joined === '' ? undefined : joined
 }
@@ -178,7 +183,7 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
   add('login_hint', optionalText(p.loginHint, 'loginHint'))
   add('screen_hint', optionalText(p.screenHint, 'screenHint'))
   if (p.maxAge !== undefined) {
-    if (!Number.isInteger(p.maxAge) || p.maxAge < 0) throw new ConfigError('maxAge', 'must be a whole number of seconds, 0 or more')
+    if (!Number.isSafeInteger(p.maxAge) || p.maxAge < 0) throw new ConfigError('maxAge', 'must be a whole number of seconds, 0 or more')
     add('max_age', String(p.maxAge))
   }
   add('ui_locales', optionalText(p.uiLocales, 'uiLocales'))
@@ -193,6 +198,9 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
     for (const [name, value] of Object.entries(p.extraParams)) {
       if (NAMED_PARAMS.has(name)) throw new ConfigError(`extraParams.${name}`, 'has its own option; use that instead')
       if (typeof value !== 'string') throw new ConfigError(`extraParams.${name}`, 'must be a string')
+      if (LONE_SURROGATE.test(name) || LONE_SURROGATE.test(value)) {
+        throw new ConfigError(`extraParams.${name}`, 'must be well-formed text (it has a lone UTF-16 surrogate)')
+      }
       q.set(name, value)
     }
   }

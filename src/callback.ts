@@ -31,15 +31,15 @@ export interface CallbackResult {
   state: string
 }
 
-const textEncoder = new TextEncoder()
-
-/** Compares two strings in time that depends only on their lengths, not on where they differ. */
+/**
+ * Compares two strings in time that depends only on their lengths, not on where they differ.
+ * UTF-16 code units are compared, not an encoding of them: encoding maps every lone surrogate
+ * to U+FFFD, which would make different strings equal.
+ */
 function timingSafeEqual(a: string, b: string): boolean {
-  const x = textEncoder.encode(a)
-  const y = textEncoder.encode(b)
-  const length = Math.max(x.length, y.length)
-  let diff = x.length ^ y.length
-  for (let i = 0; i < length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
+  const length = Math.max(a.length, b.length)
+  let diff = a.length ^ b.length
+  for (let i = 0; i < length; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0)
   return diff === 0
 }
 

@@ -1,5 +1,5 @@
 // The one place that calls fetch: per-request timeout, the caller's signal, bounded retries, Retry-After.
-import { AbortError, NetworkError, TimeoutError, bareCopy } from './errors.js'
+import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError, bareCopy } from './errors.js'
 
 /** Transport settings shared by every request of one client. Defaults live in config.ts. */
 export interface HttpSettings {
@@ -106,12 +106,13 @@ async function attempt(settings: HttpSettings, url: string, init: FetchInit, sig
     // An opaque redirect (status 0) cannot be rebuilt; nothing reads its body anyway.
     if (res.status < 200 || res.status > 599) return res
     const empty = res.status === 204 || res.status === 205 || res.status === 304
-    const body = empty ? null : await Promise.race([res.arrayBuffer(), aborted]).catch((err: unknown) => {
+    const body = empty ? null : await Promise.race([readCapped(res, url), aborted]).catch((err: unknown) => {
       res.body?.cancel().catch(() => {})
       throw err
     })
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
   } catch (err) {
+    if (err instanceof AuthcodeError) throw err
     if (timedOut) {
       throw new TimeoutError(`No answer from ${describeUrl(url)} within ${settings.timeoutMs} ms (timeoutMs)`)
     }
@@ -121,6 +122,42 @@ async function attempt(settings: HttpSettings, url: string, init: FetchInit, sig
     clearTimeout(timer)
     signal?.removeEventListener('abort', onAbort)
   }
+}
+
+/** No endpoint we call has a reason to send more: a larger body is refused, not buffered. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
+
+function tooLarge(res: Response, url: string): ResponseError {
+  return new ResponseError(res.status, `${describeUrl(url)} answered with a body over ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`)
+}
+
+/** Reads a body, refusing it once it passes MAX_RESPONSE_BYTES (declared or actual). */
+async function readCapped(res: Response, url: string): Promise<ArrayBuffer> {
+  if (Number(res.headers.get('content-length')) > MAX_RESPONSE_BYTES) {
+    res.body?.cancel().catch(() => {}) // not awaited: some streams never settle a cancel
+    throw tooLarge(res, url)
+  }
+  if (res.body === null) return new ArrayBuffer(0)
+  const reader = res.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > MAX_RESPONSE_BYTES) {
+      reader.cancel().catch(() => {})
+      throw tooLarge(res, url)
+    }
+    chunks.push(value)
+  }
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out.buffer
 }
 
 function backoff(attemptIndex: number): number {
@@ -143,7 +180,7 @@ export async function send(settings: HttpSettings, url: string, init: FetchInit,
     try {
       res = await attempt(settings, url, init, signal)
     } catch (err) {
-      if (err instanceof TimeoutError || err instanceof AbortError) throw err
+      if (err instanceof AuthcodeError) throw err // timeout, abort, a body over the cap
       if (i < settings.retries && (policy.idempotent || neverSent(err))) {
         await sleep(Math.min(backoff(i), settings.maxRetryDelayMs), signal)
         continue

@@ -62,7 +62,8 @@ export async function toAuthcodeError(err: unknown, ctx: ErrorContext): Promise<
   const where = ENDPOINT_NAMES[ctx.endpoint]
   const status = ctx.response?.status ?? 0
   const retryAfter = retryAfterOf(ctx.response)
-  const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, ctx.secrets))
+  // Server-supplied fields are only trusted to be strings when they are.
+  const clean = (s: unknown) => (typeof s === 'string' ? redact(s, ctx.secrets) : undefined)
   const bareCopy = (e: unknown) => bare(e, ctx.secrets)
 
   if (err instanceof oauth.ResponseBodyError) {

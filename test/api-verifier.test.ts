@@ -609,11 +609,13 @@ describe('createAccessTokenVerifier with an issuer (discovery)', () => {
     expect(requestCount(OIDC_JWKS)).toBe(1)
   })
 
-  it('throws ResponseError (not InvalidTokenError) when discovery names another issuer', async () => {
+  it('throws ConfigError naming the issuer to configure (not InvalidTokenError) when discovery names another issuer', async () => {
     serveDiscovery({ issuer: 'https://login.example.org/tenant-b' })
     const token = await signWith((await signers).a, accessClaims({}, OIDC_ISSUER))
     const err = await rejection(issuerVerifier()(token))
-    expect(err).toBeInstanceOf(ResponseError)
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).field).toBe('issuer')
+    expect((err as ConfigError).message).toContain('https://login.example.org/tenant-b')
     expect(err).not.toBeInstanceOf(InvalidTokenError)
   })
 

@@ -59,13 +59,14 @@ export function issuerKeys(o: KeySource): IssuerKeys {
     return { issuer: `https://${host}/`, getKey: (header, token) => keys(header, token) }
   }
   if (typeof o.issuer !== 'string') throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
-  const issuer = o.issuer
   let url: URL
   try {
-    url = new URL(issuer)
+    url = new URL(o.issuer)
   } catch {
     throw new ConfigError('issuer', 'must be an absolute URL')
   }
+  // As TokenClient does: "https://idp.example.com" and "https://idp.example.com/" are one issuer.
+  const issuer = url.href
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && insecure)) {
     throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
   }
@@ -75,8 +76,12 @@ export function issuerKeys(o: KeySource): IssuerKeys {
     const base = issuer.endsWith('/') ? issuer : `${issuer}/`
     const res = await send(http, new URL('.well-known/openid-configuration', base).href, { method: 'GET', headers: { accept: 'application/json' } }, { idempotent: true })
     const meta = (res.ok ? await res.json().catch(() => undefined) : undefined) as { issuer?: unknown; jwks_uri?: unknown } | undefined
-    if (typeof meta?.jwks_uri !== 'string' || meta.issuer !== issuer) {
-      throw new ResponseError(res.status, `The discovery document of ${issuer} has no jwks_uri, or names another issuer`)
+    if (typeof meta?.jwks_uri !== 'string') {
+      throw new ResponseError(res.status, `The discovery document of ${issuer} could not be read or has no jwks_uri`)
+    }
+    if (meta.issuer !== issuer) {
+      // A configuration mistake, not an outage: the provider calls itself something else.
+      throw new ConfigError('issuer', `the discovery document names the issuer ${String(meta.issuer).slice(0, 200)}; configure exactly that`)
     }
     const jwksUri = new URL(meta.jwks_uri)
     if (jwksUri.protocol !== 'https:' && !(insecure && jwksUri.protocol === 'http:')) {
