@@ -1,8 +1,6 @@
 // The /authorize URL, the login transaction that goes with it, Auth0 invitations and the logout URL.
-import { type ClientConfig, resolveConfig } from './config.js'
 import { normalizeDomain } from './domain.js'
 import { CallbackError, ConfigError } from './errors.js'
-import { createCodeChallenge, generateCodeVerifier, generateNonce, generateState } from './random.js'
 
 /**
  * The optional parameters of an authorization request, shared by {@link buildAuthorizeUrl}
@@ -205,105 +203,6 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
     }
   }
   return url
-}
-
-/**
- * What a login must remember between sending the user to `/authorize` and the callback.
- * Keep it server-side or in a sealed cookie: it holds the PKCE verifier.
- *
- * @example
- * ```ts
- * const { url, transaction } = await createAuthorizationRequest(config, { redirectUri })
- * session.login = transaction // at /login
- * const { code } = validateCallback(request.url, session.login) // at /callback
- * const tokens = await exchangeCode(config, { code, ...session.login })
- * ```
- */
-export interface AuthorizationTransaction {
-  state: string
-  /** Present when the scope had `openid`. */
-  nonce?: string
-  codeVerifier: string
-  redirectUri: string
-  /** The issuer the callback's `iss` must match (RFC 9207). */
-  issuer: string
-  /** True when the provider always sends `iss` on the callback, so its absence is an attack. */
-  requireIssuer?: boolean
-  /** The organization asked for; `exchangeCode` checks the ID token's org_id/org_name. */
-  organization?: string
-  /** The max_age asked for; `exchangeCode` checks the ID token's auth_time. */
-  maxAge?: number
-}
-
-/**
- * Parameters of {@link createAuthorizationRequest}.
- *
- * @example
- * ```ts
- * const params: CreateAuthorizationRequestParams = { redirectUri: 'https://app.example.com/callback', organization: 'org_123' }
- * ```
- */
-export interface CreateAuthorizationRequestParams extends AuthorizeOptions {
-  redirectUri: string
-}
-
-const DEFAULT_SCOPE = 'openid profile email'
-
-/**
- * Starts a login: makes `state`, a `nonce` (when the scope has `openid`) and a PKCE S256
- * verifier, and builds the `/authorize` URL for the configured provider.
- *
- * Defaults: scope `openid profile email`; `audience` from the config.
- *
- * @throws {ConfigError} for a bad config or parameter.
- * @throws {NetworkError|ResponseError|TimeoutError} when an `issuer`'s discovery fails.
- * @example
- * ```ts
- * import { createAuthorizationRequest } from 'authcode'
- * const { url, transaction } = await createAuthorizationRequest(config, {
- *   redirectUri: 'https://app.example.com/callback',
- *   scope: 'openid profile email offline_access',
- * })
- * // store `transaction` (server session or sealed cookie), then redirect to `url`
- * ```
- */
-export async function createAuthorizationRequest(
-  config: ClientConfig,
-  p: CreateAuthorizationRequestParams,
-): Promise<{ url: URL; transaction: AuthorizationTransaction }> {
-  const resolved = resolveConfig(config)
-  if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
-  const redirectUri = checkRedirectUri(p.redirectUri)
-  const scope = scopeString(p.scope ?? DEFAULT_SCOPE)
-  const server = await resolved.server()
-  if (typeof server.authorization_endpoint !== 'string') {
-    throw new ConfigError('issuer', 'the provider advertises no authorization_endpoint')
-  }
-  const state = generateState()
-  const codeVerifier = generateCodeVerifier()
-  const nonce = scope?.split(' ').includes('openid') ? generateNonce() : undefined
-  const audience = p.audience ?? resolved.audience
-  const url = buildAuthorizeUrl({
-    ...p,
-    authorizationEndpoint: server.authorization_endpoint,
-    clientId: resolved.clientId,
-    redirectUri,
-    state,
-    codeChallenge: await createCodeChallenge(codeVerifier),
-    codeChallengeMethod: 'S256',
-    ...(scope !== undefined && { scope }),
-    ...(audience !== undefined && { audience }),
-    ...(nonce !== undefined && { nonce }),
-  })
-  if (!resolved.allowInsecureRequests && url.protocol !== 'https:') {
-    throw new ConfigError('allowInsecureRequests', 'the authorization endpoint is not https; set allowInsecureRequests for local development only')
-  }
-  const transaction: AuthorizationTransaction = { state, codeVerifier, redirectUri, issuer: server.issuer }
-  if (nonce !== undefined) transaction.nonce = nonce
-  if (server.authorization_response_iss_parameter_supported === true) transaction.requireIssuer = true
-  if (p.organization !== undefined) transaction.organization = p.organization
-  if (p.maxAge !== undefined) transaction.maxAge = p.maxAge
-  return { url, transaction }
 }
 
 /**

@@ -51,6 +51,11 @@ export interface ClientConfig {
   clientAuth?: ClientAuthMethod | undefined
   /** The private key for `private_key_jwt`. */
   privateKey?: CryptoKey | { key: CryptoKey; kid?: string } | undefined
+  /**
+   * A key pair for DPoP (RFC 9449): tokens are bound to it and every token and API request
+   * carries a proof. Make one with {@link generateDpopKeyPair} (private key non-extractable).
+   */
+  dpop?: CryptoKeyPair | undefined
   /** Default API audience for authorization requests and client credentials. */
   audience?: string | undefined
   /** The fetch to use. Default: `globalThis.fetch`. */
@@ -71,6 +76,7 @@ export interface ResolvedConfig {
   readonly clientSecret?: string
   readonly clientAuth: ClientAuthMethod
   readonly privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
+  readonly dpop?: CryptoKeyPair
   readonly audience?: string
   readonly issuer: string
   readonly allowInsecureRequests: boolean
@@ -109,6 +115,12 @@ function configSchema(): z.ZodMiniType {
         { error: 'must be a private CryptoKey or { key: CryptoKey, kid? }' },
       ),
     ),
+    dpop: z.optional(
+      z.custom(
+        (v) => typeof v === 'object' && v !== null && isCryptoKey((v as { privateKey?: unknown }).privateKey) && typeof (v as { publicKey?: unknown }).publicKey === 'object',
+        { error: 'must be a CryptoKeyPair (see generateDpopKeyPair)' },
+      ),
+    ),
     audience: z.optional(text('a non-empty API identifier')),
     fetch: z.optional(z.custom(isFunction, { error: 'must be a fetch function' })),
     timeoutMs: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number of milliseconds' }), z.positive({ error: 'must be above 0' }), z.lte(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS} (the largest timer runtimes support)` }))),
@@ -129,6 +141,7 @@ export function auth0Metadata(host: string): oauth.AuthorizationServer {
     revocation_endpoint: `${base}/oauth/revoke`,
     jwks_uri: `${base}/.well-known/jwks.json`,
     end_session_endpoint: `${base}/oidc/logout`,
+    pushed_authorization_request_endpoint: `${base}/oauth/par`,
   }
 }
 
@@ -222,6 +235,7 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
     server,
     ...(c.clientSecret !== undefined && { clientSecret: c.clientSecret }),
     ...(c.privateKey !== undefined && { privateKey: c.privateKey }),
+    ...(c.dpop !== undefined && { dpop: c.dpop }),
     ...(c.audience !== undefined && { audience: c.audience }),
   }
   return resolved

@@ -8,7 +8,8 @@ import type { IdTokenClaims, TokenSet } from './token-set.js'
 // once, not on every request.
 const clients = new WeakMap<ClientConfig, TokenClient>()
 
-function clientFor(config: ClientConfig): TokenClient {
+/** The TokenClient for a config object, made once. Internal. */
+export function clientFor(config: ClientConfig): TokenClient {
   let client = clients.get(config)
   if (client === undefined) {
     client = new TokenClient(config)

@@ -1,17 +1,19 @@
 // authcode: the OAuth 2.0 Authorization Code Flow for Auth0 and any OpenID Connect provider.
-export { generateState, generateNonce, generateCodeVerifier, createCodeChallenge } from './random.js'
+export { generateState, generateNonce, generateCodeVerifier, createCodeChallenge, generateDpopKeyPair } from './random.js'
 export {
   buildAuthorizeUrl,
-  createAuthorizationRequest,
   parseInvitationUrl,
   buildLogoutUrl,
   type AuthorizeOptions,
   type BuildAuthorizeUrlParams,
-  type CreateAuthorizationRequestParams,
-  type AuthorizationTransaction,
   type InvitationParams,
   type BuildLogoutUrlParams,
 } from './authorize.js'
+export {
+  createAuthorizationRequest,
+  type CreateAuthorizationRequestParams,
+  type AuthorizationTransaction,
+} from './authorization-request.js'
 export { validateCallback, type ExpectedCallback, type CallbackResult } from './callback.js'
 export {
   TokenClient,

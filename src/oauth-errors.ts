@@ -15,7 +15,7 @@ import { parseRetryAfter } from './http.js'
 /** Where the failure happened, for messages and hints. */
 export interface ErrorContext {
   response?: Response | undefined
-  endpoint: 'token' | 'discovery' | 'userinfo' | 'revocation'
+  endpoint: 'token' | 'discovery' | 'userinfo' | 'revocation' | 'par' | 'api'
   grant?: 'authorization_code' | 'refresh_token' | 'client_credentials'
   /** Values that must never appear in a message (secret, code, verifier, tokens). */
   secrets: ReadonlyArray<string | undefined>
@@ -26,6 +26,8 @@ const ENDPOINT_NAMES: Record<ErrorContext['endpoint'], string> = {
   discovery: 'the discovery document',
   userinfo: 'the userinfo endpoint',
   revocation: 'the revocation endpoint',
+  par: 'the pushed authorization request endpoint',
+  api: 'the API',
 }
 
 function hintFor(error: string, ctx: ErrorContext): string | undefined {

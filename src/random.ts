@@ -63,3 +63,17 @@ export async function createCodeChallenge(verifier: string): Promise<string> {
   }
   return oauth.calculatePKCECodeChallenge(verifier)
 }
+
+/**
+ * A fresh key pair for DPoP (RFC 9449), for `ClientConfig.dpop`: ES256 by default, the
+ * private key non-extractable so it cannot leave the runtime's key store.
+ *
+ * @example
+ * ```ts
+ * import { generateDpopKeyPair, TokenClient } from 'authcode'
+ * const client = new TokenClient({ domain, clientId, clientSecret, dpop: await generateDpopKeyPair() })
+ * ```
+ */
+export function generateDpopKeyPair(alg: 'ES256' | 'PS256' | 'Ed25519' = 'ES256'): Promise<CryptoKeyPair> {
+  return oauth.generateKeyPair(alg)
+}

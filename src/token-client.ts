@@ -118,6 +118,7 @@ export class TokenClient {
   readonly #config: ResolvedConfig
   readonly #client: oauth.Client
   readonly #auth: oauth.ClientAuth
+  readonly #dpop: oauth.DPoPHandle | undefined
 
   constructor(config: ClientConfig) {
     const c = resolveConfig(config)
@@ -137,6 +138,7 @@ export class TokenClient {
         this.#auth = oauth.None()
         break
     }
+    this.#dpop = c.dpop === undefined ? undefined : oauth.DPoP(this.#client, c.dpop)
   }
 
   /** The issuer identifier this client talks to, e.g. `https://tenant.eu.auth0.com/`. */
@@ -153,6 +155,7 @@ export class TokenClient {
     return {
       [oauth.customFetch]: customFetch(this.#config.http, { idempotent, signal, secrets: [this.#config.clientSecret, ...secrets] }),
       [oauth.allowInsecureRequests]: this.#config.allowInsecureRequests,
+      ...(this.#dpop !== undefined && { DPoP: this.#dpop }),
     }
   }
 
@@ -163,11 +166,91 @@ export class TokenClient {
     handle: (res: Response) => Promise<T>,
   ): Promise<T> {
     let response: Response | undefined
-    try {
-      response = await request()
-      return await handle(response)
-    } catch (err) {
-      throw await toAuthcodeError(err, { ...ctx, response, secrets: [this.#config.clientSecret, ...ctx.secrets] })
+    // RFC 9449 §8: a server that wants a fresh DPoP nonce refuses the request before acting
+    // on it (a code is not spent), so one retry with the nonce it sent is safe.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        response = await request()
+        return await handle(response)
+      } catch (err) {
+        if (attempt === 0 && this.#dpop !== undefined && oauth.isDPoPNonceError(err)) continue
+        throw await toAuthcodeError(err, { ...ctx, response, secrets: [this.#config.clientSecret, ...ctx.secrets] })
+      }
+    }
+  }
+
+  /**
+   * The JWK thumbprint of the DPoP key, for the `dpop_jkt` authorization parameter, or
+   * undefined without DPoP.
+   *
+   * @example
+   * ```ts
+   * const jkt = await client.dpopThumbprint() // "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+   * ```
+   */
+  async dpopThumbprint(): Promise<string | undefined> {
+    return this.#dpop?.calculateThumbprint()
+  }
+
+  /**
+   * Pushes authorization request parameters to the provider (RFC 9126, PAR) with client
+   * authentication, and returns the `request_uri` to send the user with instead.
+   * `createAuthorizationRequest(config, { par: true })` calls this for you.
+   *
+   * @throws {OAuthError|ResponseError|NetworkError|TimeoutError|AbortError|ConfigError}
+   * @example
+   * ```ts
+   * const { requestUri } = await client.pushAuthorizationRequest(url.searchParams)
+   * ```
+   */
+  async pushAuthorizationRequest(
+    params: URLSearchParams,
+    options: RequestOptions = {},
+  ): Promise<{ requestUri: string; expiresIn: number }> {
+    const as = await this.#server(options.signal)
+    const body = new URLSearchParams(params)
+    body.delete('client_id') // the client authentication adds it
+    const par = await this.#call(
+      { endpoint: 'par', secrets: [] },
+      () => oauth.pushedAuthorizationRequest(as, this.#client, this.#auth, body, this.#options(true, options.signal)),
+      (res) => oauth.processPushedAuthorizationResponse(as, this.#client, res),
+    )
+    return { requestUri: par.request_uri, expiresIn: par.expires_in }
+  }
+
+  /**
+   * Calls an API with a DPoP-bound access token: adds `authorization: DPoP …` and a fresh
+   * proof for the method and URL, and retries once when the API asks for a DPoP nonce.
+   * `TokenManager.fetch` uses this for tokens of type DPoP.
+   *
+   * @throws {ConfigError} when this client has no `dpop` key pair.
+   * @example
+   * ```ts
+   * const res = await client.fetchWithDpop(tokens.accessToken, 'https://api.example.com/contacts')
+   * ```
+   */
+  async fetchWithDpop(accessToken: string, input: RequestInfo | URL, init: RequestInit = {}, fetchImpl: typeof fetch = globalThis.fetch): Promise<Response> {
+    if (this.#dpop === undefined) throw new ConfigError('dpop', 'a DPoP token needs the key pair it is bound to: set dpop in the config')
+    const request = new Request(input, init)
+    const body = request.body === null ? null : await request.arrayBuffer()
+    const headers = new Headers(request.headers)
+    headers.delete('authorization')
+    const send = () =>
+      oauth.protectedResourceRequest(accessToken, request.method, new URL(request.url), headers, body, {
+        DPoP: this.#dpop!,
+        [oauth.customFetch]: (url, options) => fetchImpl(url, options as RequestInit),
+        [oauth.allowInsecureRequests]: this.#config.allowInsecureRequests,
+        ...(init.signal ? { signal: init.signal } : {}),
+      })
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send()
+      } catch (err) {
+        if (attempt === 0 && oauth.isDPoPNonceError(err)) continue
+        // Any other challenge (an expired or invalid token): hand back the API's own answer.
+        if (err instanceof oauth.WWWAuthenticateChallengeError) return err.response
+        throw await toAuthcodeError(err, { endpoint: 'api', secrets: [accessToken] })
+      }
     }
   }
 

@@ -227,6 +227,8 @@ export class TokenManager {
    */
   async fetch(key: string, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const send = (tokens: TokenSet) => {
+      // A DPoP-bound token needs a proof per request, made with the client's key (RFC 9449).
+      if (tokens.tokenType === 'DPoP') return this.#client.fetchWithDpop(tokens.accessToken, input, init, this.#fetch)
       const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))
       headers.set('authorization', `${tokens.tokenType} ${tokens.accessToken}`)
       return this.#fetch(input, { ...init, headers })

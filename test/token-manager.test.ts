@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
 import {
+  ConfigError,
   LoginRequiredError,
   MemoryStorage,
   ResponseError,
   TokenClient,
   TokenManager,
+  generateDpopKeyPair,
   type TokenSet,
   type TokenStorage,
 } from 'authcode'
@@ -252,13 +255,35 @@ describe('TokenManager.fetch', () => {
     expect(seen?.get('content-type')).toBe('application/json')
   })
 
-  it('uses the token type as the scheme (DPoP-ready)', async () => {
+  it('sends a DPoP-bound token with the DPoP scheme and a proof for this request (RFC 9449)', async () => {
+    const dpop = await generateDpopKeyPair()
     let auth: string | null = null
-    server.use(http.get(API, ({ request }) => ((auth = request.headers.get('authorization')), HttpResponse.json({}))))
+    let proof: string | null = null
+    server.use(
+      http.get(API, ({ request }) => {
+        auth = request.headers.get('authorization')
+        proof = request.headers.get('dpop')
+        return HttpResponse.json({})
+      }),
+    )
+    const dpopClient = new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, dpop })
+    const manager = new TokenManager({ client: dpopClient })
+    await manager.save('user-1', { accessToken: 'bound', tokenType: 'DPoP', expiresAt: now() + 3600 })
+    await manager.fetch('user-1', `${API}?page=2`)
+    expect(auth).toBe('DPoP bound')
+    const header = decodeProtectedHeader(proof!)
+    const payload = decodeJwt(proof!)
+    expect(header.typ).toBe('dpop+jwt')
+    expect(payload.htm).toBe('GET')
+    expect(payload.htu).toBe(API)
+    const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('bound'))).toString('base64url')
+    expect(payload.ath).toBe(ath)
+  })
+
+  it('refuses to send a DPoP token without the key pair it is bound to', async () => {
     const manager = new TokenManager({ client: client() })
     await manager.save('user-1', { accessToken: 'bound', tokenType: 'DPoP', expiresAt: now() + 3600 })
-    await manager.fetch('user-1', API)
-    expect(auth).toBe('DPoP bound')
+    await expect(manager.fetch('user-1', API)).rejects.toBeInstanceOf(ConfigError)
   })
 
   it('on a 401 refreshes once and retries once; a second 401 is returned', async () => {

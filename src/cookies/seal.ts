@@ -1,6 +1,6 @@
 // Sealed values: a transaction or a token set encrypted into a JWE (dir, A256GCM) with a key derived from a secret.
 import { CompactEncrypt, base64url, compactDecrypt } from 'jose'
-import type { AuthorizationTransaction } from '../authorize.js'
+import type { AuthorizationTransaction } from '../authorization-request.js'
 import { ConfigError, SealError } from '../errors.js'
 import type { TokenSet } from '../token-set.js'
 

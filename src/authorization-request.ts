@@ -1,0 +1,124 @@
+// createAuthorizationRequest: starts a login (state, nonce, PKCE, optional PAR) and returns the transaction to keep.
+import { type AuthorizeOptions, buildAuthorizeUrl, checkRedirectUri, scopeString } from './authorize.js'
+import { type ClientConfig, resolveConfig } from './config.js'
+import { ConfigError } from './errors.js'
+import { clientFor } from './grants.js'
+import { createCodeChallenge, generateCodeVerifier, generateNonce, generateState } from './random.js'
+
+/**
+ * What a login must remember between sending the user to `/authorize` and the callback.
+ * Keep it server-side or in a sealed cookie: it holds the PKCE verifier.
+ *
+ * @example
+ * ```ts
+ * const { url, transaction } = await createAuthorizationRequest(config, { redirectUri })
+ * session.login = transaction // at /login
+ * const { code } = validateCallback(request.url, session.login) // at /callback
+ * const tokens = await exchangeCode(config, { code, ...session.login })
+ * ```
+ */
+export interface AuthorizationTransaction {
+  state: string
+  /** Present when the scope had `openid`. */
+  nonce?: string
+  codeVerifier: string
+  redirectUri: string
+  /** The issuer the callback's `iss` must match (RFC 9207). */
+  issuer: string
+  /** True when the provider always sends `iss` on the callback, so its absence is an attack. */
+  requireIssuer?: boolean
+  /** The organization asked for; `exchangeCode` checks the ID token's org_id/org_name. */
+  organization?: string
+  /** The max_age asked for; `exchangeCode` checks the ID token's auth_time. */
+  maxAge?: number
+}
+
+/**
+ * Parameters of {@link createAuthorizationRequest}.
+ *
+ * @example
+ * ```ts
+ * const params: CreateAuthorizationRequestParams = { redirectUri: 'https://app.example.com/callback', organization: 'org_123' }
+ * ```
+ */
+export interface CreateAuthorizationRequestParams extends AuthorizeOptions {
+  redirectUri: string
+  /**
+   * Push the parameters to the provider first (RFC 9126, PAR) and send the user with a short
+   * URL holding only `client_id` and `request_uri`: nothing of the request shows in the
+   * browser, and the provider has checked it (and the client) before the user arrives.
+   */
+  par?: boolean | undefined
+  /** Aborts discovery or the PAR request. */
+  signal?: AbortSignal | undefined
+}
+
+const DEFAULT_SCOPE = 'openid profile email'
+
+/**
+ * Starts a login: makes `state`, a `nonce` (when the scope has `openid`) and a PKCE S256
+ * verifier, and builds the `/authorize` URL for the configured provider.
+ *
+ * Defaults: scope `openid profile email`; `audience` from the config.
+ *
+ * @throws {ConfigError} for a bad config or parameter.
+ * @throws {NetworkError|ResponseError|TimeoutError} when an `issuer`'s discovery fails.
+ * @example
+ * ```ts
+ * import { createAuthorizationRequest } from 'authcode'
+ * const { url, transaction } = await createAuthorizationRequest(config, {
+ *   redirectUri: 'https://app.example.com/callback',
+ *   scope: 'openid profile email offline_access',
+ * })
+ * // store `transaction` (server session or sealed cookie), then redirect to `url`
+ * ```
+ */
+export async function createAuthorizationRequest(
+  config: ClientConfig,
+  p: CreateAuthorizationRequestParams,
+): Promise<{ url: URL; transaction: AuthorizationTransaction }> {
+  const resolved = resolveConfig(config)
+  if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
+  const redirectUri = checkRedirectUri(p.redirectUri)
+  const scope = scopeString(p.scope ?? DEFAULT_SCOPE)
+  const server = await resolved.server(p.signal)
+  if (typeof server.authorization_endpoint !== 'string') {
+    throw new ConfigError('issuer', 'the provider advertises no authorization_endpoint')
+  }
+  const state = generateState()
+  const codeVerifier = generateCodeVerifier()
+  const nonce = scope?.split(' ').includes('openid') ? generateNonce() : undefined
+  const audience = p.audience ?? resolved.audience
+  // DPoP: bind the code to the key (RFC 9449 §10), so only its holder can redeem it.
+  const dpopJkt = resolved.dpop === undefined ? undefined : await clientFor(config).dpopThumbprint()
+  const { par, signal, ...options } = p
+  let url = buildAuthorizeUrl({
+    ...options,
+    authorizationEndpoint: server.authorization_endpoint,
+    clientId: resolved.clientId,
+    redirectUri,
+    state,
+    codeChallenge: await createCodeChallenge(codeVerifier),
+    codeChallengeMethod: 'S256',
+    ...(scope !== undefined && { scope }),
+    ...(audience !== undefined && { audience }),
+    ...(nonce !== undefined && { nonce }),
+    ...(dpopJkt !== undefined && { extraParams: { ...p.extraParams, dpop_jkt: dpopJkt } }),
+  })
+  if (!resolved.allowInsecureRequests && url.protocol !== 'https:') {
+    throw new ConfigError('allowInsecureRequests', 'the authorization endpoint is not https; set allowInsecureRequests for local development only')
+  }
+  if (par === true) {
+    const { requestUri } = await clientFor(config).pushAuthorizationRequest(url.searchParams, signal === undefined ? {} : { signal })
+    url = new URL(server.authorization_endpoint)
+    url.searchParams.set('client_id', resolved.clientId)
+    url.searchParams.set('request_uri', requestUri)
+  }
+  const transaction: AuthorizationTransaction = { state, codeVerifier, redirectUri, issuer: server.issuer }
+  if (nonce !== undefined) transaction.nonce = nonce
+  if (server.authorization_response_iss_parameter_supported === true) transaction.requireIssuer = true
+  if (p.organization !== undefined) transaction.organization = p.organization
+  if (p.maxAge !== undefined) transaction.maxAge = p.maxAge
+  return { url, transaction }
+}
+
