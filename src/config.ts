@@ -142,6 +142,9 @@ export function auth0Metadata(host: string): oauth.AuthorizationServer {
     jwks_uri: `${base}/.well-known/jwks.json`,
     end_session_endpoint: `${base}/oidc/logout`,
     pushed_authorization_request_endpoint: `${base}/oauth/par`,
+    // Auth0 signs ID tokens with RS256 or PS256 (per application); HS256 needs a secret we
+    // cannot check here, so it stays refused.
+    id_token_signing_alg_values_supported: ['RS256', 'PS256'],
   }
 }
 

@@ -230,7 +230,7 @@ export class OAuthError extends AuthcodeError {
   ) {
     super(
       'ERR_OAUTH',
-      `The server answered ${p.status} "${p.error}"${p.errorDescription ? `: ${p.errorDescription}` : ''}${p.hint ? `. ${p.hint}` : ''}`,
+      `The server answered ${p.status} "${p.error}"${p.errorDescription ? `: ${p.errorDescription.replace(/\.+$/, '')}` : ''}${p.hint ? `. ${p.hint}` : ''}`,
       options,
     )
     this.error = p.error

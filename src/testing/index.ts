@@ -1,4 +1,5 @@
-// authcode/testing: a stand-in Auth0 tenant for tests: keys, signed tokens and token responses.
+// authcode/testing: a stand-in Auth0 tenant for tests: keys, signed tokens, token responses, and
+// msw handlers that serve the whole tenant (createAuth0Handlers, in auth0-handlers.ts).
 import { type JWK, type JWTPayload, SignJWT, exportJWK, generateKeyPair } from 'jose'
 
 /**
@@ -14,7 +15,10 @@ export interface TestTenantOptions {
   domain?: string
   /** The application's client ID, the ID token's audience. Default `"test-client-id"`. */
   clientId?: string
-  /** The signing algorithm. Default `RS256` (Auth0's default). */
+  /**
+   * The signing algorithm. Default `RS256` (Auth0's default). Auth0 signs with RS256, PS256
+   * (or HS256); `ES256` is not an Auth0 option, for testing APIs that verify other issuers.
+   */
   alg?: 'RS256' | 'ES256' | 'PS256'
   /** The key ID in the JWKS and token headers. Default `"test-key-1"`. */
   kid?: string
@@ -71,7 +75,8 @@ function randomId(): string {
 
 /**
  * Makes a test tenant: a fresh key pair and helpers that sign ID and access tokens the way
- * Auth0 does, for tests of code that uses authcode (pair it with msw or any HTTP stub).
+ * Auth0 does, for tests of code that uses authcode. Give it to {@link createAuth0Handlers}
+ * for msw handlers that serve the whole tenant, or answer requests with it by hand.
  *
  * @example
  * ```ts
@@ -119,3 +124,17 @@ export async function createTestTenant(options: TestTenantOptions = {}): Promise
   }
   return tenant
 }
+
+export {
+  createAuth0Handlers,
+  type Auth0Handlers,
+  type Auth0HandlersOptions,
+  type Auth0Failure,
+  type Auth0Endpoint,
+  type FailOptions,
+  type GrantType,
+  type RecordedTokenRequest,
+  type RefreshTokenStatus,
+  type TestLoginOptions,
+  type TestUser,
+} from './auth0-handlers.js'

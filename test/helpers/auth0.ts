@@ -1,8 +1,9 @@
 // Test helpers: an msw server standing in for an Auth0 tenant, and a recorder of what the SDK sent.
+// useAuth0Handlers() serves authcode/testing's whole tenant on it; onToken() answers one endpoint by hand.
 import { http, HttpResponse, type HttpResponseResolver } from 'msw'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll } from 'vitest'
-import { createTestTenant, type TestTenant } from 'authcode/testing'
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
+import { type Auth0Handlers, type Auth0HandlersOptions, type TestTenant, createAuth0Handlers, createTestTenant } from 'authcode/testing'
 
 export const DOMAIN = 'test-tenant.auth0.example'
 export const ISSUER = `https://${DOMAIN}/`
@@ -42,6 +43,20 @@ let tenantPromise: Promise<TestTenant> | undefined
 /** One signing tenant per test file (key generation is slow-ish). */
 export function testTenant(): Promise<TestTenant> {
   return (tenantPromise ??= createTestTenant({ domain: DOMAIN, clientId: CLIENT_ID }))
+}
+
+/**
+ * Serves authcode/testing's stand-in tenant (createAuth0Handlers over testTenant(), with the
+ * client secret) on the file's server for every test, fresh each time. Call after
+ * useMockServer(); handlers added later with onToken()/server.use() take precedence.
+ */
+export async function useAuth0Handlers(options: Auth0HandlersOptions = { clientSecret: CLIENT_SECRET }): Promise<Auth0Handlers> {
+  const auth0 = createAuth0Handlers(await testTenant(), options)
+  beforeEach(() => {
+    auth0.reset()
+    server.use(...auth0.handlers)
+  })
+  return auth0
 }
 
 /** Answers POST /oauth/token with the resolver. */
