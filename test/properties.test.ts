@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import {
   AuthcodeError,
   ConfigError,
+  OAuthError,
   SealError,
   TokenClient,
   buildAuthorizeUrl,
@@ -42,33 +43,9 @@ function readSeed(): number {
 
 const SEED = readSeed()
 const RUNS = 1000
-// A 2 MiB body costs tens of milliseconds to build, send through msw, copy (http.ts re-wraps
-// the bytes in a fresh Response) and parse; 1 000 of them would not fit the time budget.
+// A 2 MiB body costs tens of milliseconds to build and send through msw (http.ts reads it up to
+// its 1 MiB cap, then refuses it); 1 000 of them would not fit the time budget.
 const HUGE_RUNS = 20
-
-// --- known bugs, tolerated narrowly so the file is green; each has a pinned `it.fails` test ---
-
-/**
- * KNOWN BUGS (lone surrogates; see the `it.fails` tests and the report). A JS string can hold a
- * lone surrogate; URLs and TextEncoder turn it into U+FFFD. validateCallback then accepts a
- * different state, and buildAuthorizeUrl silently changes the value instead of refusing it.
- * While true, the two properties tolerate exactly that outcome (value -> U+FFFD) for inputs
- * that are not well-formed UTF-16, and nothing else. Set to false once src/ is fixed; the
- * `it.fails` tests below go red as a reminder.
- */
-const KNOWN_BUG_LONE_SURROGATES = false
-
-/**
- * KNOWN BUG (see isKnownErrorDescriptionBug and its `it.fails` test): a token-endpoint error body
- * with a non-string `error_description` escapes as a TypeError. Set to false once fixed.
- */
-const KNOWN_BUG_ERROR_DESCRIPTION = false
-
-/**
- * KNOWN BUG (see its `it.fails` test): buildAuthorizeUrl accepts maxAge >= 1e21 (a whole
- * number) and writes it with String(), so max_age is "1e+21", not a number of seconds.
- */
-const KNOWN_BUG_MAX_AGE_EXPONENT = false
 
 console.log(`[properties] fast-check seed ${SEED} (FC_SEED=${process.env.FC_SEED ?? '<unset>'}); replay with FC_SEED=${SEED}`)
 
@@ -370,7 +347,7 @@ const callbackCaseArb: fc.Arbitrary<CallbackCase> = fc
     }
   })
 
-type CallbackOutcome = 'accepted' | 'rejected' | 'known-bug'
+type CallbackOutcome = 'accepted' | 'rejected'
 
 /** Runs one case. Throws (fails the property) on a violation. */
 function checkCallbackCase(c: CallbackCase): CallbackOutcome {
@@ -384,13 +361,6 @@ function checkCallbackCase(c: CallbackCase): CallbackOutcome {
     if (want !== undefined) throw new Error(`validateCallback rejected a valid callback: ${describeError(err)}`)
     return 'rejected'
   }
-  if (KNOWN_BUG_LONE_SURROGATES && want === undefined && !isWellFormed(c.expectedState)) {
-    // Tolerated known bug: accepted as if the expected state were its U+FFFD form.
-    const wantIfBug = callbackOracle(ref, { ...c, expectedState: toWellFormed(c.expectedState) })
-    expect(wantIfBug, 'validateCallback accepted a callback its contract rejects').toBeDefined()
-    expect(got).toStrictEqual(wantIfBug)
-    return 'known-bug'
-  }
   // Never a success with another code or state, and never a success when the state differs.
   expect(got.state, 'a success must carry exactly the expected state').toBe(c.expectedState)
   expect(want, 'validateCallback accepted a callback its contract rejects').toBeDefined()
@@ -401,7 +371,7 @@ function checkCallbackCase(c: CallbackCase): CallbackOutcome {
 describe(`properties (fast-check seed ${SEED})`, () => {
   describe('1. validateCallback', () => {
     it(`returns exactly the one code and the matching state, or throws an AuthcodeError (${RUNS} runs, seed ${SEED})`, () => {
-      const outcomes: Record<CallbackOutcome, number> = { accepted: 0, rejected: 0, 'known-bug': 0 }
+      const outcomes: Record<CallbackOutcome, number> = { accepted: 0, rejected: 0 }
       fc.assert(
         fc.property(callbackCaseArb, (c) => {
           outcomes[checkCallbackCase(c)]++
@@ -413,9 +383,9 @@ describe(`properties (fast-check seed ${SEED})`, () => {
       expect(outcomes.accepted).toBeGreaterThan(RUNS / 20)
     })
 
-    // Property 1 found this: the state is compared on its UTF-8 bytes, and TextEncoder turns
-    // every lone surrogate into U+FFFD, so distinct states compare equal.
-    it('fixed: a state with a lone surrogate matches a different state (U+FFFD)', () => {
+    // Property 1 found this (now fixed): the state was compared on its UTF-8 bytes, and
+    // TextEncoder turns every lone surrogate into U+FFFD, so distinct states compared equal.
+    it('refuses a state whose lone surrogate would encode like another (U+FFFD)', () => {
       expect(() => validateCallback('?code=c&state=%EF%BF%BD', { state: '\uD800' })).toThrow(AuthcodeError)
     })
   })
@@ -538,32 +508,28 @@ describe(`properties (fast-check seed ${SEED})`, () => {
       return out
     }
 
-    /**
-     * The name/value pairs the URL must carry, each exactly once. `usv` maps what goes in to
-     * what may come out: the identity, or toWellFormed for the tolerated known bug.
-     */
-    function expectedQuery(c: Case, usv: (s: string) => string): Map<string, string> {
+    /** The name/value pairs the URL must carry, each exactly once, unchanged. */
+    function expectedQuery(c: Case): Map<string, string> {
       const want = new Map<string, string>()
       if (c.endpoint === 'endpoint') want.set('tenant', 'acme')
       want.set('response_type', 'code')
-      want.set('client_id', usv(c.clientId))
-      want.set('redirect_uri', usv(c.redirectUri))
-      want.set('state', usv(c.state))
+      want.set('client_id', c.clientId)
+      want.set('redirect_uri', c.redirectUri)
+      want.set('state', c.state)
       for (const [key, name] of TEXT_PARAMS) {
         const value = c[key]
-        if (typeof value === 'string') want.set(name, usv(value))
+        if (typeof value === 'string') want.set(name, value)
       }
       if (c.codeChallenge !== undefined) {
-        want.set('code_challenge', usv(c.codeChallenge))
+        want.set('code_challenge', c.codeChallenge)
         want.set('code_challenge_method', 'S256')
       }
-      for (const [name, value] of Object.entries(c.extraParams ?? {})) want.set(usv(name), usv(value))
+      for (const [name, value] of Object.entries(c.extraParams ?? {})) want.set(name, value)
       return want
     }
 
     it(`round-trips every value through new URL(url.href), or throws ConfigError (${RUNS} runs, seed ${SEED})`, () => {
       let built = 0
-      let tolerated = 0
       fc.assert(
         fc.property(caseArb, (c) => {
           const reason = invalidReason(c)
@@ -578,18 +544,17 @@ describe(`properties (fast-check seed ${SEED})`, () => {
             return
           }
           expect(reason, 'buildAuthorizeUrl accepted parameters it must refuse').toBeUndefined()
-          const wellFormed = allStrings(c).every(isWellFormed)
-          if (wellFormed) built++
-          else if (KNOWN_BUG_LONE_SURROGATES) tolerated++
-          else throw new Error('buildAuthorizeUrl accepted a value with a lone surrogate, which no URL can carry')
-          const usv = wellFormed ? (s: string) => s : toWellFormed
+          if (!allStrings(c).every(isWellFormed)) {
+            throw new Error('buildAuthorizeUrl accepted a value with a lone surrogate, which no URL can carry')
+          }
+          built++
           const parsed = new URL(url.href).searchParams
-          const want = expectedQuery(c, usv)
+          const want = expectedQuery(c)
           for (const [name, value] of want) {
             expect(parsed.getAll(name), `parameter ${JSON.stringify(name)}`).toStrictEqual([value])
           }
           // scope: the same non-blank tokens, single-space separated; exact when no part has whitespace.
-          const parts = (c.scope === undefined ? [] : Array.isArray(c.scope) ? c.scope : [c.scope]).map(usv)
+          const parts = c.scope === undefined ? [] : Array.isArray(c.scope) ? c.scope : [c.scope]
           const scope = parsed.getAll('scope')
           const squeezed = parts.join('').replace(/\s/g, '')
           if (squeezed === '') {
@@ -601,20 +566,15 @@ describe(`properties (fast-check seed ${SEED})`, () => {
             expect(got).not.toMatch(/^\s|\s$|\s\s/)
             if (parts.every((part) => !/\s/.test(part))) expect(got).toBe(parts.filter(Boolean).join(' '))
           }
-          // max_age: the whole number of seconds, in decimal digits.
+          // max_age: the whole number of seconds (a safe integer), in decimal digits.
           const maxAge = parsed.getAll('max_age')
           if (c.maxAge === undefined) {
             expect(maxAge).toStrictEqual([])
           } else {
             expect(maxAge).toHaveLength(1)
             const got = maxAge[0] ?? ''
-            if (KNOWN_BUG_MAX_AGE_EXPONENT && c.maxAge >= 1e21 && got === String(c.maxAge)) {
-              tolerated++ // known bug: "1e+21"
-            } else {
-              expect(got).toMatch(/^\d+$/)
-              // The digits denote the same double (above 2^53 they are its shortest decimal form).
-              expect(Number(got) === c.maxAge, `max_age ${got} for maxAge ${c.maxAge}`).toBe(true)
-            }
+            expect(got).toMatch(/^\d+$/)
+            expect(Number(got) === c.maxAge, `max_age ${got} for maxAge ${c.maxAge}`).toBe(true)
           }
           // Nothing else in the URL.
           const names = new Set([...want.keys(), ...(scope.length > 0 ? ['scope'] : []), ...(maxAge.length > 0 ? ['max_age'] : [])])
@@ -622,35 +582,28 @@ describe(`properties (fast-check seed ${SEED})`, () => {
         }),
         params(RUNS),
       )
-      console.log(`[properties] buildAuthorizeUrl: ${built} well-formed URLs checked, ${tolerated} known-bug outcomes tolerated`)
+      console.log(`[properties] buildAuthorizeUrl: ${built} URLs checked`)
       expect(built).toBeGreaterThan(RUNS / 10)
     })
 
-    // Property 2 found this: max_age must be decimal digits (OIDC Core 3.1.2.1).
-    it('fixed: maxAge 1e21 is sent as max_age=1e+21 instead of being refused or written in digits', () => {
-      let url: URL
-      try {
-        url = buildAuthorizeUrl({ domain: DOMAIN, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 's', maxAge: 1e21 })
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError)
-        return
+    // Property 2 found this (now fixed): maxAge 1e21 was sent as max_age=1e+21. max_age must be
+    // decimal digits (OIDC Core 3.1.2.1); anything beyond a safe integer is refused.
+    it('refuses maxAge beyond a safe integer', () => {
+      const build = (maxAge: number) => () =>
+        buildAuthorizeUrl({ domain: DOMAIN, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 's', maxAge })
+      for (const maxAge of [1e21, 2 ** 53, Number.MAX_VALUE]) {
+        expect(build(maxAge), `maxAge ${maxAge}`).toThrow(ConfigError)
       }
-      expect(url.searchParams.get('max_age')).toMatch(/^\d+$/)
+      expect(build(Number.MAX_SAFE_INTEGER)().searchParams.get('max_age')).toBe(String(Number.MAX_SAFE_INTEGER))
     })
 
-    // Property 2 found this: a lone surrogate is neither refused nor kept; the URL silently
-    // carries U+FFFD instead.
-    it('fixed: a value with a lone surrogate is silently changed to U+FFFD', () => {
-      const build = () =>
-        buildAuthorizeUrl({ domain: DOMAIN, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 's', loginHint: '\uD800' })
-      let url: URL
-      try {
-        url = build()
-      } catch (err) {
-        expect(err).toBeInstanceOf(ConfigError)
-        return
-      }
-      expect(new URL(url.href).searchParams.get('login_hint')).toBe('\uD800')
+    // Property 2 found this (now fixed): a lone surrogate was neither refused nor kept; the URL
+    // silently carried U+FFFD instead.
+    it('refuses values with a lone surrogate', () => {
+      const base = { domain: DOMAIN, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 's' }
+      expect(() => buildAuthorizeUrl({ ...base, loginHint: '\uD800' })).toThrow(ConfigError)
+      expect(() => buildAuthorizeUrl({ ...base, state: 's\uDC00' })).toThrow(ConfigError)
+      expect(() => buildAuthorizeUrl({ ...base, extraParams: { x: 'a\uD800b' } })).toThrow(ConfigError)
     })
   })
 
@@ -853,26 +806,6 @@ describe(`properties (fast-check seed ${SEED})`, () => {
     }
 
     /**
-     * KNOWN BUG (see the `it.fails` test below): a 4xx JSON error body whose `error` is a
-     * non-empty string but whose `error_description` is not a string (a number, null, an object)
-     * makes src/oauth-errors.ts call redact() on it, which throws a TypeError (`out.split is not
-     * a function`) out of refresh. True only for exactly that reply and that TypeError.
-     */
-    function isKnownErrorDescriptionBug(reply: Reply, err: unknown): boolean {
-      if (!KNOWN_BUG_ERROR_DESCRIPTION || !(err instanceof TypeError) || reply.status < 400 || reply.status > 499) return false
-      if (!/\bsplit\b/.test(err.message)) return false
-      let body: unknown
-      try {
-        body = JSON.parse(bodyText(reply.body) ?? '')
-      } catch {
-        return false
-      }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return false
-      const { error, error_description: description } = body as { error?: unknown; error_description?: unknown }
-      return typeof error === 'string' && error !== '' && 'error_description' in body && typeof description !== 'string'
-    }
-
-    /**
      * Resolves to a TokenSet whose accessToken is the non-empty access_token of a 200 body, or
      * rejects with an AuthcodeError. Returns the outcome's name, for the statistics.
      */
@@ -882,7 +815,6 @@ describe(`properties (fast-check seed ${SEED})`, () => {
       try {
         tokens = await client.refresh({ refreshToken: REFRESH_TOKEN })
       } catch (err) {
-        if (isKnownErrorDescriptionBug(reply, err)) return 'known bug: TypeError for a non-string error_description'
         if (!(err instanceof AuthcodeError)) {
           throw new Error(`refresh rejected with a non-AuthcodeError: ${describeError(err)}`)
         }
@@ -916,12 +848,11 @@ describe(`properties (fast-check seed ${SEED})`, () => {
       expect(outcomes.size).toBeGreaterThanOrEqual(4)
     })
 
-    // Huge bodies. Today there is no response size cap: http.ts reads the whole body into memory
-    // (res.arrayBuffer()) and oauth4webapi parses it. An issue asks for a cap at 1 MiB that
-    // would throw ResponseError; it does not exist yet, so this asserts only the
-    // typed-error-or-success property and logs what a 2 MiB body does (a valid 2 MiB token
-    // response currently resolves; see the report).
-    it(`2 MiB bodies: resolves or rejects with an AuthcodeError (${HUGE_RUNS} runs, seed ${SEED})`, async () => {
+    // Huge bodies. http.ts caps every response body at 1 MiB (MAX_RESPONSE_BYTES): a larger one
+    // is refused with a ResponseError before oauth4webapi parses it, whatever the status,
+    // content-type or content. So every 2 MiB reply, even a valid token response, is a
+    // ResponseError.
+    it(`2 MiB bodies: rejects with ResponseError (${HUGE_RUNS} runs, seed ${SEED})`, async () => {
       onToken(() => toResponse(next))
       const MiB2 = 2 * 1024 * 1024
       const filler = 'a'.repeat(MiB2)
@@ -935,7 +866,6 @@ describe(`properties (fast-check seed ${SEED})`, () => {
         '2 MiB of non-JSON text': filler,
         '2 MiB of random-ish bytes': Uint8Array.from({ length: MiB2 }, (_, i) => (i * 2_654_435_761) >>> 24),
       }
-      const seen = new Map<string, string>()
       await fc.assert(
         fc.asyncProperty(
           fc.record({
@@ -946,33 +876,34 @@ describe(`properties (fast-check seed ${SEED})`, () => {
           async ({ kind, status, contentType }) => {
             const body = hugeBodies[kind] ?? null
             const outcome = await checkReply({ status, contentType, wwwAuthenticate: undefined, retryAfter: undefined, body })
-            seen.set(`${kind} @ ${status} ${contentType ?? '(no content-type)'}`, outcome)
+            expect(outcome, `${kind} @ ${status} ${contentType ?? '(no content-type)'}`).toBe('ResponseError')
           },
         ),
         params(HUGE_RUNS),
       )
-      // And every kind once as a 200 application/json, outside the random runs (the first is the
-      // case the issue is about), with the same check.
-      const at200 = new Map<string, string>()
+      // And every kind once as a 200 application/json, outside the random runs (the first, a
+      // valid 2 MiB token response, is the case the cap is for), with the same check.
       for (const [kind, body] of Object.entries(hugeBodies)) {
-        at200.set(kind, await checkReply({ status: 200, contentType: 'application/json', wwwAuthenticate: undefined, retryAfter: undefined, body }))
+        const outcome = await checkReply({ status: 200, contentType: 'application/json', wwwAuthenticate: undefined, retryAfter: undefined, body })
+        expect(outcome, `${kind} @ 200 application/json`).toBe('ResponseError')
       }
-      console.log('[properties] 2 MiB token responses today (no size cap yet), random runs:', Object.fromEntries(seen))
-      console.log('[properties] 2 MiB token responses as 200 application/json:', Object.fromEntries(at200))
     })
   })
 
   describe('3b. pinned counterexample of property 3', () => {
-    // Property 3 found this (e.g. seed 2147483647): oauth4webapi passes error_description through
-    // unchecked, and toAuthcodeError's clean() -> redact() calls .split on it.
-    it('fixed: a 400 {"error":"invalid_grant","error_description":42} rejects with TypeError, not OAuthError', async () => {
+    // Property 3 found this (e.g. seed 2147483647; now fixed): oauth4webapi passes
+    // error_description through unchecked, and toAuthcodeError's clean() -> redact() called
+    // .split on it, so the refresh rejected with a TypeError.
+    it('maps a 400 with a non-string error_description to OAuthError', async () => {
       onToken(() => Response.json({ error: 'invalid_grant', error_description: 42 }, { status: 400 }))
       const client = new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, retries: 0 })
       const err = await client.refresh({ refreshToken: 'refresh-token-pinned-case' }).then(
         () => undefined,
         (e: unknown) => e,
       )
-      expect(err).toBeInstanceOf(AuthcodeError)
+      expect(err).toBeInstanceOf(OAuthError)
+      expect(err).toMatchObject({ error: 'invalid_grant', status: 400 })
+      expect((err as OAuthError).errorDescription).toBeUndefined()
     })
   })
 
