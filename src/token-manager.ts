@@ -1,5 +1,6 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
-import { ConfigError, LoginRequiredError, OAuthError } from './errors.js'
+import { AbortError, AuthcodeError, ConfigError, LoginRequiredError, NetworkError, OAuthError, bareCopy } from './errors.js'
+import { describeUrl } from './http.js'
 import { MemoryStorage } from './storage/memory.js'
 import type { TokenStorage } from './storage/token-storage.js'
 import type { TokenClient } from './token-client.js'
@@ -117,7 +118,18 @@ export class TokenManager {
     this.#client = p.client
     this.#storage = p.storage ?? new MemoryStorage()
     this.#leeway = leeway
-    this.#fetch = p.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args))
+    const apiFetch = p.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args))
+    // The API's own transport failures come out typed, like every other request's.
+    this.#fetch = async (input, init) => {
+      try {
+        return await apiFetch(input, init)
+      } catch (err) {
+        if (err instanceof AuthcodeError) throw err
+        if (init?.signal?.aborted) throw new AbortError('The request was aborted by the caller', { cause: init.signal.reason })
+        const url = input instanceof Request ? input.url : String(input)
+        throw new NetworkError(`Could not reach ${describeUrl(url)}`, { cause: bareCopy(err) })
+      }
+    }
   }
 
   /** The storage this manager uses. */
@@ -217,7 +229,8 @@ export class TokenManager {
    * type). On a 401 it refreshes once and retries once — unless the request body was a
    * one-shot stream, which cannot be sent twice; then the 401 is returned.
    *
-   * @throws {LoginRequiredError|OAuthError|ResponseError|NetworkError|TimeoutError} as for getAccessToken.
+   * @throws {LoginRequiredError|OAuthError|ResponseError|NetworkError|TimeoutError} as for getAccessToken;
+   *   {@link NetworkError} when the API cannot be reached, {@link AbortError} when `init.signal` aborts.
    * @example
    * ```ts
    * const res = await manager.fetch(sessionId, 'https://api.example.com/contacts', {

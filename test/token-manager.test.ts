@@ -4,6 +4,7 @@ import {
   ConfigError,
   LoginRequiredError,
   MemoryStorage,
+  NetworkError,
   ResponseError,
   TokenClient,
   TokenManager,
@@ -278,6 +279,15 @@ describe('TokenManager.fetch', () => {
     expect(payload.htu).toBe(API)
     const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('bound'))).toString('base64url')
     expect(payload.ath).toBe(ath)
+  })
+
+  it('reports an API that cannot be reached as NetworkError', async () => {
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', { accessToken: 'tok', tokenType: 'Bearer', expiresAt: now() + 3600 })
+    server.use(http.get(API, () => HttpResponse.error()))
+    const err = await manager.fetch('user-1', API).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NetworkError)
+    expect(String(err)).not.toContain('tok')
   })
 
   it('refuses to send a DPoP token without the key pair it is bound to', async () => {
