@@ -28,6 +28,9 @@
 //   (oidc-provider takes either for client_secret_post/basic); public ones must use PKCE.
 // - A JWT access token cannot be revoked at /oauth/revoke (unsupported_token_type); refresh
 //   tokens can, and revoking one ends its grant.
+// - Security features as Auth0 offers them: PAR at /oauth/par, DPoP (RFC 9449; server nonces with
+//   options.dpopNonces), a private_key_jwt application (options.privateKeyJwtClientJwks) and
+//   OIDC Back-Channel Logout (options.backchannelLogoutUri).
 // - oidc-provider 9 prints "Unsupported runtime" on Node 20; it works there all the same.
 //
 // Everything lives in memory and is gone when it stops. For local development only.
@@ -35,7 +38,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
-import { createLocalJWKSet, jwtVerify } from 'jose'
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import Provider, { errors } from 'oidc-provider'
 
 /** The API registered with the server: its identifier is what `audience` names. */
@@ -57,6 +60,13 @@ export const CLIENTS = Object.freeze({
   /** Single-page / native application: no secret, PKCE required. */
   public: Object.freeze({ clientId: 'authcode-spa', clientAuth: 'none' }),
 })
+
+/**
+ * A regular web application that authenticates with a signed JWT (private_key_jwt, RFC 7523),
+ * as Auth0's "Private Key JWT" credentials. Registered only when `options.privateKeyJwtClientJwks`
+ * gives its public keys (the private key stays with the caller); then in `clients.privateKeyJwt`.
+ */
+export const PRIVATE_KEY_JWT_CLIENT = Object.freeze({ clientId: 'authcode-pkjwt-app', clientAuth: 'private_key_jwt' })
 
 /** The test user. The login page shows the password. */
 export const TEST_USER = Object.freeze({
@@ -246,6 +256,13 @@ function createProvider(issuer, server, configuration) {
  * @param {number} [options.accessTokenTtl] seconds, default 3600
  * @param {number} [options.refreshTokenTtl] seconds, default 30 days
  * @param {number} [options.idTokenTtl] seconds, default 3600
+ * @param {{ keys: object[] }} [options.privateKeyJwtClientJwks] the public JWKS of the
+ *   private_key_jwt application (PRIVATE_KEY_JWT_CLIENT), which is registered only when given
+ * @param {string} [options.backchannelLogoutUri] an OIDC Back-Channel Logout URI for the
+ *   confidential and private_key_jwt applications (session required: `sid` in ID and logout
+ *   tokens). Outgoing requests may then reach loopback addresses (a local test server).
+ * @param {boolean} [options.dpopNonces] require server-provided DPoP nonces (RFC 9449 §8) on
+ *   every DPoP request: the first one is answered `use_dpop_nonce` with a `DPoP-Nonce` header
  */
 export async function startAuthServer(options = {}) {
   const host = options.host ?? '127.0.0.1'
@@ -301,9 +318,15 @@ export async function startAuthServer(options = {}) {
   // oidc-provider drops offline_access unless prompt=consent (OpenID Connect Core 11); Auth0 does
   // not ask for that. Extra parameter validators run once per authorization request, after the
   // scope check: put offline_access back there when the request asked for it.
+  // With PAR, the /authorize request carries only request_uri: what was asked is in the pushed request.
   const keepOfflineAccess = (ctx) => {
     const { oidc } = ctx
-    const asked = oidc.route === 'authorization' || oidc.route === 'pushed_authorization_request'
+    const pushed = oidc.route === 'authorization' && 'PushedAuthorizationRequest' in oidc.entities
+      ? oidc.entities.PushedAuthorizationRequest
+      : undefined
+    const asked = pushed !== undefined
+      ? String(decodeJwt(pushed.request).scope ?? '').split(' ')
+      : oidc.route === 'authorization' || oidc.route === 'pushed_authorization_request'
       ? String((ctx.method === 'POST' ? oidc.body?.scope : ctx.query.scope) ?? '').split(' ')
       : []
     const scopes = new Set(String(oidc.params.scope ?? '').split(' ').filter(Boolean))
@@ -311,6 +334,11 @@ export async function startAuthServer(options = {}) {
       oidc.params.scope = [...scopes, 'offline_access'].join(' ')
     }
   }
+
+  // OIDC Back-Channel Logout: where the provider POSTs logout tokens, when the caller asks for it.
+  const backchannel = options.backchannelLogoutUri === undefined
+    ? {}
+    : { backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true }
 
   const clientMetadata = (c, extra) => ({
     client_id: c.clientId,
@@ -324,9 +352,12 @@ export async function startAuthServer(options = {}) {
 
   const provider = createProvider(issuer, server, {
     clients: [
-      clientMetadata(CLIENTS.confidential, { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] }),
+      clientMetadata(CLIENTS.confidential, { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], ...backchannel }),
       clientMetadata(CLIENTS.basic, { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] }),
       clientMetadata(CLIENTS.public, { grant_types: ['authorization_code', 'refresh_token'] }),
+      ...(options.privateKeyJwtClientJwks === undefined
+        ? []
+        : [clientMetadata(PRIVATE_KEY_JWT_CLIENT, { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], jwks: options.privateKeyJwtClientJwks, ...backchannel })]),
     ],
     adapter: memoryAdapter(),
     jwks: { keys: [signingJwk] },
@@ -368,8 +399,22 @@ export async function startAuthServer(options = {}) {
     },
     clientBasedCORS: () => true,
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // oidc-provider refuses outgoing requests (back-channel logout) to loopback and private
+    // addresses (SSRF protection); a local test server is exactly that, so allow it when asked.
+    ...(options.backchannelLogoutUri !== undefined && {
+      fetch: (url, { dispatcher: _dispatcher, ...init }) => globalThis.fetch(url, init),
+    }),
     features: {
       devInteractions: { enabled: false },
+      // RFC 9449: DPoP-bound access and refresh tokens (cnf.jkt) when the client sends proofs.
+      dPoP: {
+        enabled: true,
+        ...(options.dpopNonces === true && { nonceSecret: randomBytes(32), requireNonce: () => true }),
+      },
+      // RFC 9126 at Auth0's path (/oauth/par, see routes); a plain /authorize still works.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      // OpenID Connect Back-Channel Logout 1.0, for clients registered with a backchannel_logout_uri.
+      backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
       revocation: {
         enabled: true,
@@ -645,7 +690,12 @@ ${message ? `<p class="error">${escapeHtml(message)}</p>` : ''}
     url,
     apiAudience: API.identifier,
     apiScopes: [...API.scopes],
-    clients: { confidential: { ...CLIENTS.confidential }, basic: { ...CLIENTS.basic }, public: { ...CLIENTS.public } },
+    clients: {
+      confidential: { ...CLIENTS.confidential },
+      basic: { ...CLIENTS.basic },
+      public: { ...CLIENTS.public },
+      ...(options.privateKeyJwtClientJwks !== undefined && { privateKeyJwt: { ...PRIVATE_KEY_JWT_CLIENT } }),
+    },
     users: users.map(({ permissions, organizations: orgs, ...u }) => ({ ...u, permissions: [...permissions], organizations: [...orgs] })),
     organizations: organizations.map((o) => ({ ...o })),
     redirectUris: [...redirectUris],

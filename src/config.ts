@@ -97,8 +97,14 @@ let schema: z.ZodMiniType | undefined
 function configSchema(): z.ZodMiniType {
   const text = (what: string) => z.string({ error: `must be ${what}` }).check(z.minLength(1, { error: `must be ${what}` }))
   const isFunction = (v: unknown) => typeof v === 'function'
-  const isCryptoKey = (v: unknown) =>
-    typeof v === 'object' && v !== null && 'algorithm' in v && 'type' in v && (v as { type: unknown }).type === 'private'
+  // A key that can sign JWTs (client assertions, DPoP proofs): checked here, so a wrong key is
+  // a ConfigError now rather than a confusing failure on the first request.
+  const SIGNING = new Set(['RSASSA-PKCS1-v1_5', 'RSA-PSS', 'ECDSA', 'Ed25519'])
+  const keyOf = (v: unknown, type: 'private' | 'public') => {
+    const k = v as { type?: unknown; algorithm?: { name?: unknown } } | null
+    return typeof k === 'object' && k !== null && k.type === type && SIGNING.has(String(k.algorithm?.name))
+  }
+  const isCryptoKey = (v: unknown) => keyOf(v, 'private')
   return (schema ??= z.object({
     domain: z.optional(text('a host name such as "tenant.eu.auth0.com"')),
     issuer: z.optional(text('an https URL')),
@@ -112,13 +118,16 @@ function configSchema(): z.ZodMiniType {
     privateKey: z.optional(
       z.custom(
         (v) => isCryptoKey(v) || (typeof v === 'object' && v !== null && isCryptoKey((v as { key?: unknown }).key)),
-        { error: 'must be a private CryptoKey or { key: CryptoKey, kid? }' },
+        { error: 'must be a private signing CryptoKey (RSA, RSA-PSS, ECDSA or Ed25519) or { key, kid? }' },
       ),
     ),
     dpop: z.optional(
       z.custom(
-        (v) => typeof v === 'object' && v !== null && isCryptoKey((v as { privateKey?: unknown }).privateKey) && typeof (v as { publicKey?: unknown }).publicKey === 'object',
-        { error: 'must be a CryptoKeyPair (see generateDpopKeyPair)' },
+        (v) => {
+          const pair = v as { privateKey?: unknown; publicKey?: { extractable?: unknown } } | null
+          return typeof pair === 'object' && pair !== null && isCryptoKey(pair.privateKey) && keyOf(pair.publicKey, 'public') && pair.publicKey?.extractable === true
+        },
+        { error: 'must be a signing CryptoKeyPair with an extractable public key (see generateDpopKeyPair)' },
       ),
     ),
     audience: z.optional(text('a non-empty API identifier')),

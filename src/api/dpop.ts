@@ -78,7 +78,9 @@ export async function checkDpopProof(
   const thumbprint = await calculateJwkThumbprint(header.jwk as Parameters<typeof calculateJwkThumbprint>[0])
   if (thumbprint !== jkt) throw dpopError('The DPoP proof is signed with a key the access token is not bound to (cnf.jkt)')
   if (typeof payload.jti !== 'string' || payload.jti === '') throw dpopError('The DPoP proof has no jti')
-  if (options.seen?.(payload.jti, payload.iat + options.maxAgeSeconds) === true) throw dpopError('The DPoP proof was already used (jti replay)')
+  // Remember the jti for as long as the proof could still be accepted.
+  const acceptedUntil = payload.iat + options.maxAgeSeconds + options.clockToleranceSeconds
+  if (options.seen?.(payload.jti, acceptedUntil) === true) throw dpopError('The DPoP proof was already used (jti replay)')
 }
 
 /** A bounded in-memory record of proof `jti`s, for replay detection within one process. */
