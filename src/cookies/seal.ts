@@ -1,5 +1,4 @@
 // Sealed values: a transaction or a token set encrypted into a JWE (dir, A256GCM) with a key derived from a secret.
-import { CompactEncrypt, base64url, compactDecrypt } from 'jose'
 import type { AuthorizationTransaction } from '../authorization-request.js'
 import { ConfigError, SealError } from '../errors.js'
 import type { TokenSet } from '../token-set.js'
@@ -23,6 +22,10 @@ const MAX_CACHED_KEYS = 64
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
+
+// jose is loaded on the first seal or open, so `import 'authcode'` does not pay for it.
+let josePromise: Promise<typeof import('jose')> | undefined
+const loadJose = () => (josePromise ??= import('jose'))
 
 /**
  * Options of {@link sealTransaction} and {@link sealSession}.
@@ -118,14 +121,15 @@ async function derive(purpose: SealPurpose, secret: string): Promise<DerivedKey>
     ),
   )
   // The kid is a hash of the derived key, never of the secret: it only picks a key quickly.
+  const { base64url } = await loadJose()
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw))
   const key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
   raw.fill(0)
   return { kid: base64url.encode(digest.subarray(0, KID_BYTES)), key }
 }
 
-function randomId(): string {
-  return base64url.encode(crypto.getRandomValues(new Uint8Array(16)))
+function randomId(encode: (bytes: Uint8Array) => string): string {
+  return encode(crypto.getRandomValues(new Uint8Array(16)))
 }
 
 /** Seals `data` for `purpose`. Internal to the cookie helpers; users call sealTransaction/sealSession. */
@@ -142,6 +146,7 @@ export async function sealData(
     purpose === 'transaction' ? DEFAULT_TRANSACTION_TTL_SECONDS : DEFAULT_SESSION_TTL_SECONDS,
   )
   const { kid, key } = await deriveKey(purpose, secrets[0] as string)
+  const { CompactEncrypt, base64url } = await loadJose()
   const nowMs = Date.now()
   const payload: Record<string, unknown> = {
     d: data,
@@ -149,7 +154,7 @@ export async function sealData(
     // Rounded up, so a seal lives at least ttlSeconds.
     exp: Math.ceil((nowMs + ttl * 1000) / 1000),
   }
-  if (p.jti === true) payload.jti = randomId()
+  if (p.jti === true) payload.jti = randomId(base64url.encode)
   return new CompactEncrypt(encoder.encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
     .encrypt(key)
@@ -174,9 +179,9 @@ function isCanonicalSegment(segment: string): boolean {
   return rest === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0
 }
 
-function readKid(protectedHeader: string): string | undefined {
+function readKid(protectedHeader: string, decode: (input: string) => Uint8Array): string | undefined {
   try {
-    const header: unknown = JSON.parse(decoder.decode(base64url.decode(protectedHeader)))
+    const header: unknown = JSON.parse(decoder.decode(decode(protectedHeader)))
     if (typeof header === 'object' && header !== null && 'kid' in header && typeof header.kid === 'string') {
       return header.kid
     }
@@ -200,8 +205,9 @@ export async function openData(purpose: SealPurpose, sealed: unknown, options: O
   if (parts.length !== 5 || parts[1] !== '' || !parts.every(isCanonicalSegment)) throw invalid()
 
   const keys = await Promise.all(secrets.map((secret) => deriveKey(purpose, secret)))
+  const { base64url, compactDecrypt } = await loadJose()
   // The key the kid names first, then every other one (a kid can collide or be missing).
-  const kid = readKid(parts[0] as string)
+  const kid = readKid(parts[0] as string, base64url.decode)
   const ordered = [...keys.filter((k) => k.kid === kid), ...keys.filter((k) => k.kid !== kid)]
   let plaintext: Uint8Array | undefined
   for (const { key } of ordered) {
