@@ -133,10 +133,14 @@ function tooLarge(res: Response, url: string): ResponseError {
 
 /** Reads a body, refusing it once it passes MAX_RESPONSE_BYTES (declared or actual). */
 async function readCapped(res: Response, url: string): Promise<ArrayBuffer> {
-  if (Number(res.headers.get('content-length')) > MAX_RESPONSE_BYTES) {
+  const declared = res.headers.get('content-length')
+  if (Number(declared) > MAX_RESPONSE_BYTES) {
     res.body?.cancel().catch(() => {}) // not awaited: some streams never settle a cancel
     throw tooLarge(res, url)
   }
+  // A declared length within the cap is what fetch will deliver (it fails on a mismatch), so
+  // the body can be read in one go; only an undeclared length needs counting chunk by chunk.
+  if (declared !== null && /^\d+$/.test(declared)) return res.arrayBuffer()
   if (res.body === null) return new ArrayBuffer(0)
   const reader = res.body.getReader()
   const chunks: Uint8Array[] = []
