@@ -57,6 +57,11 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (value === null) return undefined
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Number(trimmed)
+  // Not valid per RFC 9110 but seen in the wild: fractional seconds, rounded up. (Date.parse
+  // would read "1.5" as a date in the past, meaning "retry now".)
+  if (/^\d+\.\d+$/.test(trimmed)) return Math.ceil(Number(trimmed))
+  // An HTTP-date names a weekday and a month; anything else is not one.
+  if (!/[A-Za-z]{3}/.test(trimmed)) return undefined
   const date = Date.parse(trimmed)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, Math.ceil((date - now) / 1000))
