@@ -151,6 +151,11 @@ export class TokenClient {
     return this.#config.clientId
   }
 
+  /** Whether plain-http endpoints (and APIs, through TokenManager) are allowed: local development only. */
+  get allowInsecureRequests(): boolean {
+    return this.#config.allowInsecureRequests
+  }
+
   #options(idempotent: boolean, signal: AbortSignal | undefined, secrets: ReadonlyArray<string | undefined> = []) {
     return {
       [oauth.customFetch]: customFetch(this.#config.http, { idempotent, signal, secrets: [this.#config.clientSecret, ...secrets] }),

@@ -229,6 +229,7 @@ export class TokenManager {
    * type). On a 401 it refreshes once and retries once — unless the request body was a
    * one-shot stream, which cannot be sent twice; then the 401 is returned.
    *
+   * @throws {ConfigError} for a plain-http URL, unless the client has `allowInsecureRequests`.
    * @throws {LoginRequiredError|OAuthError|ResponseError|NetworkError|TimeoutError} as for getAccessToken;
    *   {@link NetworkError} when the API cannot be reached, {@link AbortError} when `init.signal` aborts.
    * @example
@@ -239,6 +240,12 @@ export class TokenManager {
    * ```
    */
   async fetch(key: string, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    // RFC 9700 §2: tokens travel over TLS only. A plain-http API is refused unless the client
+    // was configured for local development (allowInsecureRequests).
+    const target = input instanceof Request ? input.url : String(input)
+    if (/^http:/i.test(target) && !this.#client.allowInsecureRequests) {
+      throw new ConfigError('input', 'refusing to send an access token over plain http; use https (or allowInsecureRequests for local development)')
+    }
     const send = (tokens: TokenSet) => {
       // A DPoP-bound token needs a proof per request, made with the client's key (RFC 9449).
       if (tokens.tokenType === 'DPoP') return this.#client.fetchWithDpop(tokens.accessToken, input, init, this.#fetch)

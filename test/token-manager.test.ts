@@ -281,6 +281,19 @@ describe('TokenManager.fetch', () => {
     expect(payload.ath).toBe(ath)
   })
 
+  it('refuses to send an access token to a plain-http API unless the client allows insecure requests', async () => {
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', { accessToken: 'tok', tokenType: 'Bearer', expiresAt: now() + 3600 })
+    await expect(manager.fetch('user-1', 'http://api.example.com/contacts')).rejects.toBeInstanceOf(ConfigError)
+    expect(log).toHaveLength(0)
+    let seen: string | null = null
+    server.use(http.get('http://api.example.com/contacts', ({ request }) => ((seen = request.headers.get('authorization')), HttpResponse.json({}))))
+    const dev = new TokenManager({ client: new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, allowInsecureRequests: true }) })
+    await dev.save('user-1', { accessToken: 'tok', tokenType: 'Bearer', expiresAt: now() + 3600 })
+    expect((await dev.fetch('user-1', 'http://api.example.com/contacts')).status).toBe(200)
+    expect(seen).toBe('Bearer tok')
+  })
+
   it('reports an API that cannot be reached as NetworkError', async () => {
     const manager = new TokenManager({ client: client() })
     await manager.save('user-1', { accessToken: 'tok', tokenType: 'Bearer', expiresAt: now() + 3600 })
