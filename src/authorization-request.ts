@@ -1,9 +1,10 @@
 // createAuthorizationRequest: starts a login (state, nonce, PKCE, optional PAR) and returns the transaction to keep.
-import { type AuthorizeOptions, buildAuthorizeUrl, checkRedirectUri, scopeString } from './authorize.js'
+import * as oauth from 'oauth4webapi'
+import { type AuthorizeOptions, buildAuthorizeUrl, scopeString } from './authorize.js'
 import { type ClientConfig, resolveConfig } from './config.js'
 import { ConfigError } from './errors.js'
 import { clientFor } from './grants.js'
-import { createCodeChallenge, generateCodeVerifier, generateNonce, generateState } from './random.js'
+import { generateCodeVerifier, generateNonce, generateState } from './random.js'
 
 /**
  * What a login must remember between sending the user to `/authorize` and the callback.
@@ -79,7 +80,7 @@ export async function createAuthorizationRequest(
 ): Promise<{ url: URL; transaction: AuthorizationTransaction }> {
   const resolved = resolveConfig(config)
   if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
-  const redirectUri = checkRedirectUri(p.redirectUri)
+  const redirectUri = p.redirectUri // buildAuthorizeUrl checks it
   const scope = scopeString(p.scope ?? DEFAULT_SCOPE)
   const server = await resolved.server(p.signal)
   if (typeof server.authorization_endpoint !== 'string') {
@@ -98,7 +99,8 @@ export async function createAuthorizationRequest(
     clientId: resolved.clientId,
     redirectUri,
     state,
-    codeChallenge: await createCodeChallenge(codeVerifier),
+    // We made the verifier, so it needs no checking: hash it directly.
+    codeChallenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
     codeChallengeMethod: 'S256',
     ...(scope !== undefined && { scope }),
     ...(audience !== undefined && { audience }),
