@@ -151,6 +151,11 @@ export class TokenClient {
     return this.#config.clientId
   }
 
+  /** The per-request timeout in milliseconds (also used by TokenManager for API calls). */
+  get timeoutMs(): number {
+    return this.#config.http.timeoutMs
+  }
+
   /** Whether plain-http endpoints (and APIs, through TokenManager) are allowed: local development only. */
   get allowInsecureRequests(): boolean {
     return this.#config.allowInsecureRequests

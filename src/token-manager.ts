@@ -1,5 +1,5 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
-import { AbortError, AuthcodeError, ConfigError, LoginRequiredError, NetworkError, OAuthError, bareCopy } from './errors.js'
+import { AbortError, AuthcodeError, ConfigError, LoginRequiredError, NetworkError, OAuthError, TimeoutError, bareCopy } from './errors.js'
 import { describeUrl } from './http.js'
 import { MemoryStorage } from './storage/memory.js'
 import type { TokenStorage } from './storage/token-storage.js'
@@ -120,14 +120,22 @@ export class TokenManager {
     this.#leeway = leeway
     const apiFetch = p.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args))
     // The API's own transport failures come out typed, like every other request's.
+    const timeoutMs = p.client.timeoutMs ?? 10_000
     this.#fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input)
+      // Without a signal of the caller's, the API gets the client's timeout for its headers
+      // (the body is the caller's to read, for as long as it likes).
+      const controller = init?.signal ? undefined : new AbortController()
+      const timer = controller && setTimeout(() => controller.abort(), timeoutMs)
       try {
-        return await apiFetch(input, init)
+        return await apiFetch(input, controller ? { ...init, signal: controller.signal } : init)
       } catch (err) {
         if (err instanceof AuthcodeError) throw err
+        if (controller?.signal.aborted) throw new TimeoutError(`No answer from ${describeUrl(url)} within ${timeoutMs} ms (timeoutMs)`)
         if (init?.signal?.aborted) throw new AbortError('The request was aborted by the caller', { cause: init.signal.reason })
-        const url = input instanceof Request ? input.url : String(input)
         throw new NetworkError(`Could not reach ${describeUrl(url)}`, { cause: bareCopy(err) })
+      } finally {
+        clearTimeout(timer)
       }
     }
   }
@@ -229,7 +237,10 @@ export class TokenManager {
    * type). On a 401 it refreshes once and retries once — unless the request body was a
    * one-shot stream, which cannot be sent twice; then the 401 is returned.
    *
+   * Without a `signal` in `init`, the API must send its headers within the client's `timeoutMs`.
+   *
    * @throws {ConfigError} for a plain-http URL, unless the client has `allowInsecureRequests`.
+   * @throws {TimeoutError} when the API sends no headers within `timeoutMs`.
    * @throws {LoginRequiredError|OAuthError|ResponseError|NetworkError|TimeoutError} as for getAccessToken;
    *   {@link NetworkError} when the API cannot be reached, {@link AbortError} when `init.signal` aborts.
    * @example

@@ -154,7 +154,8 @@ it(`${CALLS} calls over ${KEYS} keys with ${FAULT_RATE * 100}% faults: every key
 
   // --- the end state -------------------------------------------------------------------------
   server.picker = undefined
-  const refreshRequests = server.tokenRequests('refresh_token').length
+  const byGrant = server.countsByGrant()
+  const refreshRequests = byGrant.refresh_token ?? 0
   const connections = server.tokenRequests().length
   let soakRotations = 0
   for (const family of server.families.values()) soakRotations += family.rotations
@@ -197,7 +198,7 @@ it(`${CALLS} calls over ${KEYS} keys with ${FAULT_RATE * 100}% faults: every key
     `soak seed=0x${SEED.toString(16)}: calls=${issued} (getAccessToken ${outcomes.getAccessToken}, fetch ${outcomes.fetch}; ok ${outcomes.ok}), ` +
       `faults injected=${injectedTotal} {${fmt(injected)}} over ${connections} token connections, ` +
       `failed calls=${[...failures.values()].reduce((a, b) => a + b, 0)} {${fmt(failures)}} from ${failureObjects.size} failed refreshes, ` +
-      `refreshes=${soakRotations} during the calls + ${rotations - soakRotations} in the final check (refresh requests ${refreshRequests}; ` +
+      `refreshes=${soakRotations} during the calls + ${rotations - soakRotations} in the final check (token connections by grant: ${JSON.stringify(byGrant)}; ` +
       `closest to the limit: ${tightest.key} ${tightest.refreshes} refreshes in ${tightest.windows} windows), API answers {${fmt(server.apiAnswers)}}, ` +
       `calls ${(callsMs / 1000).toFixed(1)} s, total ${(totalMs / 1000).toFixed(1)} s`,
   )
@@ -221,6 +222,7 @@ it(`${CALLS} calls over ${KEYS} keys with ${FAULT_RATE * 100}% faults: every key
   }
   // Expiry was exercised: tokens of 1-2 s over ~23 s mean many refreshes per key.
   expect(rotations).toBeGreaterThan(KEYS * 5)
+  expect(refreshRequests).toBeGreaterThanOrEqual(soakRotations)
   expect(server.apiAnswers.get(401) ?? 0).toBe(0)
   expect(totalMs).toBeLessThan(45_000)
 })

@@ -1,9 +1,10 @@
 // A local authorization server on 127.0.0.1 whose token endpoint misbehaves on cue: drops, stalls, resets, 429/503, lost rotations.
 //
-// Two listeners, both node:http on 127.0.0.1 with a port of the kernel's choosing:
-// - `token`: POST /oauth/token and /oauth/revoke. Every answer says `connection: close`, so
-//   every request arrives on a new connection and a fault is picked per connection — which is
-//   what lets "drop the connection before reading the request" be a per-request fault.
+// Two listeners on 127.0.0.1, each on a port of the kernel's choosing:
+// - `token`: POST /oauth/token and /oauth/revoke, node:http behind a node:net front. Every
+//   answer says `connection: close`, so each connection carries one request; the front picks
+//   the fault when the connection's first bytes arrive (see #makeTokenServer), which is what
+//   lets "drop the connection before reading the request" be a per-request fault.
 // - `meta`: the discovery document (the issuer) and a small protected API (/api/whoami) that
 //   accepts the access tokens the token endpoint issued. Kept apart so that discovery and API
 //   calls never take a fault meant for a token request, and never share its connections.
@@ -244,6 +245,16 @@ export class FaultServer {
   /** Token-listener records (one per connection), optionally of one grant (read requests only). */
   tokenRequests(grant?: string): RequestRecord[] {
     return this.log.filter((r) => r.listener === 'token' && (grant === undefined || r.grant === grant))
+  }
+
+  /** Token-listener connections by grant_type; `unread` for those dropped before the request was read. */
+  countsByGrant(): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const r of this.tokenRequests()) {
+      const grant = r.grant ?? (r.path === undefined ? 'unread' : r.path)
+      counts[grant] = (counts[grant] ?? 0) + 1
+    }
+    return counts
   }
 
   metaRequests(path?: string): RequestRecord[] {
