@@ -127,6 +127,22 @@ export async function toAuthcodeError(err: unknown, ctx: ErrorContext): Promise<
     if (code === oauth.RESPONSE_IS_NOT_JSON || code === oauth.PARSE_ERROR) {
       message = `${where} answered ${status} with a body that is not JSON`
     } else if (code === oauth.RESPONSE_IS_NOT_CONFORM) {
+      // oauth4webapi reads OAuth error bodies on 4xx only; a 5xx may carry one too
+      // (e.g. temporarily_unavailable), and its error and description are worth keeping.
+      const body: unknown = ctx.response && !ctx.response.bodyUsed ? await ctx.response.json().catch(() => undefined) : undefined
+      const error = clean((body as { error?: unknown } | undefined)?.error)
+      if (status >= 500 && error !== undefined) {
+        const description = clean((body as { error_description?: unknown }).error_description)
+        return new OAuthError(
+          {
+            error,
+            status,
+            ...(description !== undefined && { errorDescription: description }),
+            ...(retryAfter !== undefined && { retryAfter }),
+          },
+          { cause: bareCopy(err) },
+        )
+      }
       message = `${where} answered with unexpected HTTP status ${status}`
     } else {
       message = `${where} answered ${status} with a response of the wrong shape: ${clean(err.message)}`

@@ -249,12 +249,13 @@ describe('code exchange under faults (a code works once: no retry once it may ha
 
   // oauth4webapi reads an OAuth error body on 4xx only (RFC 6749 §5.2), so a 5xx with a JSON
   // error is a ResponseError; a 429 with one is an OAuthError.
-  it('503 on every attempt: retries + 1 requests, then ResponseError 503 with retryAfter', async () => {
+  it('503 on every attempt: retries + 1 requests, then OAuthError 503 temporarily_unavailable with retryAfter', async () => {
     const c = client()
     const busy: Fault = { kind: 'status', status: 503, retryAfter: '0' }
     server.enqueue(busy, busy, busy)
-    const err = await rejection(exchange(c, server.mintCode('503-always')), ResponseError)
+    const err = await rejection(exchange(c, server.mintCode('503-always')), OAuthError)
     expect(err.status).toBe(503)
+    expect(err.error).toBe('temporarily_unavailable')
     expect(err.retryAfter).toBe(0)
     expect(server.tokenRequests()).toHaveLength(FAST.retries + 1)
     expect(server.tokenRequests().every((r) => !r.acted)).toBe(true)
@@ -465,7 +466,7 @@ describe('TokenManager under faults: the stored token set survives', () => {
     ['dropped after the request was read (FIN)', [{ kind: 'drop-after-read' }], [NetworkError], 1],
     ['dropped after the request was read (RST)', [{ kind: 'drop-after-read', reset: true }], [NetworkError], 1],
     ['too slow (the server never acted)', [{ kind: 'slow-headers', delayMs: TOO_SLOW }], [TimeoutError], 1],
-    ['503 on every attempt', [busy, busy, busy], [ResponseError], 3],
+    ['503 on every attempt', [busy, busy, busy], [OAuthError], 3],
     ['429 with a Retry-After too long to wait', [{ kind: 'status', status: 429, retryAfter: '60' }], [OAuthError], 1],
   ])('refresh %s: typed error, no retry past the policy, the old set kept and still usable', async (_, faults, types, requests) => {
     const { manager, storage, key, before } = await setup()
