@@ -1,10 +1,11 @@
-// The README's quick start, run as written against a stand-in Auth0 tenant (msw in this process).
+// The README's quick start, run as written against a stand-in Auth0 tenant: authcode/testing's
+// msw handlers (createAuth0Handlers) in this process, which check the code, PKCE, client secret,
+// redirect_uri and nonce as Auth0 does.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { http, HttpResponse } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestTenant } from 'authcode/testing'
+import { createAuth0Handlers, createTestTenant } from 'authcode/testing'
 
 const DOMAIN = 'readme-tenant.auth0.example'
 const CLIENT_ID = 'readme-client-id'
@@ -29,26 +30,19 @@ function freePort(): Promise<number> {
 }
 
 const mock = setupServer()
-const tokenRequests: URLSearchParams[] = []
 
 beforeAll(() => mock.listen({ onUnhandledRequest: ({ url }, print) => (new URL(url).hostname === 'localhost' ? undefined : print.error()) }))
 afterAll(() => mock.close())
 
 describe('README quick start', () => {
   it('logs a user in through /login and /callback exactly as written', async () => {
-    const tenant = await createTestTenant({ domain: DOMAIN, clientId: CLIENT_ID })
-    let expectedNonce: string | undefined
-    mock.use(
-      http.post(`https://${DOMAIN}/oauth/token`, async ({ request }) => {
-        const form = new URLSearchParams(await request.text())
-        tokenRequests.push(form)
-        return HttpResponse.json(
-          await tenant.tokenResponse({ nonce: expectedNonce!, idTokenClaims: { name: 'Jane Doe' } }),
-        )
-      }),
-    )
-
     const port = await freePort()
+    const base = `http://localhost:${port}`
+    const tenant = await createTestTenant({ domain: DOMAIN, clientId: CLIENT_ID })
+    const auth0 = createAuth0Handlers(tenant, { clientSecret: CLIENT_SECRET, callbackUrls: [`${base}/callback`] })
+    mock.use(...auth0.handlers)
+    const tokenRequests = () => auth0.requests.filter((r) => r.grantType === 'authorization_code')
+
     process.env.AUTH0_DOMAIN = DOMAIN
     process.env.AUTH0_CLIENT_ID = CLIENT_ID
     process.env.AUTH0_CLIENT_SECRET = CLIENT_SECRET
@@ -59,7 +53,6 @@ describe('README quick start', () => {
     writeFileSync(file, quickStart())
     await import(file.href)
 
-    const base = `http://localhost:${port}`
     let login: Response | undefined
     for (let i = 0; i < 50 && !login; i++) {
       login = await fetch(`${base}/login`, { redirect: 'manual' }).catch(async () => {
@@ -72,7 +65,7 @@ describe('README quick start', () => {
     expect(authorize.origin + authorize.pathname).toBe(`https://${DOMAIN}/authorize`)
     expect(authorize.searchParams.get('redirect_uri')).toBe(`${base}/callback`)
     expect(authorize.searchParams.get('code_challenge_method')).toBe('S256')
-    expectedNonce = authorize.searchParams.get('nonce')!
+    expect(authorize.searchParams.get('nonce')).toBeTruthy()
     const cookie = login!.headers.get('set-cookie')!.split(';')[0]!
 
     // Without the login cookie the callback is refused (the transaction is bound to the browser).
@@ -80,15 +73,21 @@ describe('README quick start', () => {
     const forged = await fetch(`${base}/callback?code=abc&state=${state}`)
     expect(forged.status).toBe(400)
 
-    const callback = await fetch(`${base}/callback?code=the-code&state=${state}`, { headers: { cookie } })
+    // Jane logs in at the tenant, which sends her back to the callback with a code (and state, iss).
+    const redirect = await auth0.authorize(authorize, { user: { name: 'Jane Doe' } })
+    expect(redirect.origin + redirect.pathname).toBe(`${base}/callback`)
+    const code = redirect.searchParams.get('code')!
+    const callback = await fetch(redirect, { headers: { cookie } })
     expect(await callback.text()).toBe('Hello, Jane Doe!')
-    expect(tokenRequests).toHaveLength(1)
-    expect(tokenRequests[0]?.get('code')).toBe('the-code')
-    expect(tokenRequests[0]?.get('client_secret')).toBe(CLIENT_SECRET)
-    expect(tokenRequests[0]?.get('code_verifier')).toMatch(/^[\w-]{43,128}$/)
+    expect(tokenRequests()).toHaveLength(1)
+    expect(tokenRequests()[0]?.status).toBe(200)
+    expect(tokenRequests()[0]?.form.get('code')).toBe(code)
+    expect(tokenRequests()[0]?.form.get('client_secret')).toBe(CLIENT_SECRET)
+    expect(tokenRequests()[0]?.form.get('code_verifier')).toMatch(/^[\w-]{43,128}$/)
 
-    // The transaction was used once: replaying the callback fails.
-    const replay = await fetch(`${base}/callback?code=the-code&state=${state}`, { headers: { cookie } })
+    // The transaction was used once: replaying the callback fails, before any second token request.
+    const replay = await fetch(redirect, { headers: { cookie } })
     expect(replay.status).toBe(400)
+    expect(tokenRequests()).toHaveLength(1)
   })
 })

@@ -1,3 +1,21 @@
+// TokenManager against a stand-in Auth0 tenant: authcode/testing's msw handlers
+// (useAuth0Handlers: real codes and refresh tokens, rotation, reuse detection, /oauth/revoke,
+// fail() switches, a request log). Sessions come from a real login (signIn) and refreshes are
+// counted in the handlers' request log.
+//
+// A few tests keep a small msw handler of their own (onToken), because the point is a server
+// behaviour the handlers cannot express:
+// - "does not make one key wait for another key's refresh" and "waits for a running refresh, so
+//   a logout is not undone…": a gate holds one refresh open until the test releases it; the
+//   handlers' fail({ delayMs }) is a timer, per grant type, not per refresh token, so the
+//   interleaving would depend on timing instead of being certain.
+// - "uses the newer tokens another instance stored when its own refresh loses the rotation
+//   race": the endpoint writes the other instance's tokens into the app's storage while the
+//   refresh is in flight, then answers invalid_grant; the handlers cannot touch app storage.
+// - "takes the expiry from a JWT access token's exp when the reply has no expires_in": the
+//   handlers always answer expires_in.
+// The API the tokens are sent to (https://api.example.com) is a plain msw handler throughout:
+// it is a resource server, not the tenant.
 import { describe, expect, it } from 'vitest'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import {
@@ -6,15 +24,32 @@ import {
   MemoryStorage,
   NetworkError,
   ResponseError,
+  TimeoutError,
   TokenClient,
   TokenManager,
+  createAuthorizationRequest,
   generateDpopKeyPair,
+  validateCallback,
   type TokenSet,
   type TokenStorage,
 } from 'authcode'
-import { CLIENT_ID, CLIENT_SECRET, DOMAIN, HttpResponse, http, onToken, server, testTenant, useMockServer } from './helpers/auth0.js'
+import { createAuth0Handlers, type Auth0Handlers } from 'authcode/testing'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  DOMAIN,
+  HttpResponse,
+  REDIRECT_URI,
+  http,
+  onToken,
+  server,
+  testTenant,
+  useAuth0Handlers,
+  useMockServer,
+} from './helpers/auth0.js'
 
 const log = useMockServer()
+const auth0 = await useAuth0Handlers()
 const API = 'https://api.example.com/contacts'
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -26,24 +61,21 @@ function expired(overrides: Partial<TokenSet> = {}): TokenSet {
   return { accessToken: 'old-access', tokenType: 'Bearer', expiresAt: now() - 10, refreshToken: 'rt-1', ...overrides }
 }
 
-/** A token endpoint that rotates refresh tokens and counts refresh grants. */
-function rotatingEndpoint(opts: { rotate?: boolean; expiresIn?: number | null } = {}) {
-  let n = 0
-  onToken(async ({ request }) => {
-    const form = new URLSearchParams(await request.text())
-    if (form.get('grant_type') !== 'refresh_token') return HttpResponse.json({ error: 'unsupported_grant_type' }, { status: 400 })
-    n++
-    return HttpResponse.json({
-      access_token: `access-${n}`,
-      token_type: 'Bearer',
-      ...(opts.expiresIn !== null && { expires_in: opts.expiresIn ?? 3600 }),
-      ...(opts.rotate !== false && { refresh_token: `rt-${n + 1}` }),
-    })
-  })
-  return { count: () => n }
+/**
+ * Logs the test user in at the stand-in tenant (authorize -> callback -> code exchange) and
+ * returns the tokens, with a refresh token the tenant knows, expired unless overridden.
+ */
+async function signIn(overrides: Partial<TokenSet> = {}, tenant: Auth0Handlers = auth0): Promise<TokenSet> {
+  const config = { domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }
+  const { url, transaction } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI, scope: 'openid offline_access' })
+  const { code } = validateCallback(await tenant.authorize(url), transaction)
+  const tokens = await client().exchangeCode({ code, ...transaction })
+  expect(tokens.refreshToken).toBeTruthy()
+  return { ...tokens, expiresAt: now() - 10, ...overrides }
 }
 
-const refreshRequests = () => log.filter((r) => r.form.get('grant_type') === 'refresh_token')
+/** The refresh grants the stand-in tenant received. */
+const refreshRequests = (tenant: Auth0Handlers = auth0) => tenant.requests.filter((r) => r.grantType === 'refresh_token')
 
 /** A storage that records the order of operations, over a MemoryStorage. */
 function recordingStorage(events: string[]): TokenStorage & { inner: MemoryStorage } {
@@ -88,32 +120,42 @@ describe('TokenManager.getAccessToken', () => {
   })
 
   it('refreshes when the token expires within the leeway (default 60 s)', async () => {
-    const endpoint = rotatingEndpoint()
+    const session = await signIn({ expiresAt: now() + 30 })
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired({ expiresAt: now() + 30 }))
-    expect(await manager.getAccessToken('user-1')).toBe('access-1')
-    expect(endpoint.count()).toBe(1)
+    await manager.save('user-1', session)
+    const token = await manager.getAccessToken('user-1')
+    expect(token).not.toBe(session.accessToken)
+    expect(refreshRequests()).toHaveLength(1)
+    expect(refreshRequests()[0]!.status).toBe(200)
+    expect((await manager.storage.get('user-1'))?.accessToken).toBe(token)
     const sent = refreshRequests()[0]!.form
-    expect(sent.get('refresh_token')).toBe('rt-1')
+    expect(sent.get('refresh_token')).toBe(session.refreshToken)
     expect(sent.get('client_id')).toBe(CLIENT_ID)
   })
 
   it('honours a custom leeway', async () => {
-    rotatingEndpoint()
+    const session = await signIn({ expiresAt: now() + 30 })
     const manager = new TokenManager({ client: client(), leewaySeconds: 10 })
-    await manager.save('user-1', expired({ expiresAt: now() + 30 }))
-    expect(await manager.getAccessToken('user-1')).toBe('old-access')
-    expect(log).toHaveLength(0)
+    await manager.save('user-1', session)
+    expect(await manager.getAccessToken('user-1')).toBe(session.accessToken)
+    // No HTTP request but the login's code exchange.
+    expect(log.filter((r) => r.form.get('grant_type') !== 'authorization_code')).toHaveLength(0)
+    expect(refreshRequests()).toHaveLength(0)
   })
 
   it('refreshes once for 1,000 concurrent callers of one expired key', async () => {
-    const endpoint = rotatingEndpoint()
+    const session = await signIn()
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired())
+    await manager.save('user-1', session)
     const tokens = await Promise.all(Array.from({ length: 1000 }, () => manager.getAccessToken('user-1')))
-    expect(endpoint.count()).toBe(1)
-    expect(new Set(tokens)).toEqual(new Set(['access-1']))
-    expect((await manager.storage.get('user-1'))?.refreshToken).toBe('rt-2')
+    expect(refreshRequests()).toHaveLength(1)
+    const stored = await manager.storage.get('user-1')
+    expect(new Set(tokens)).toEqual(new Set([stored?.accessToken]))
+    expect(stored?.accessToken).not.toBe(session.accessToken)
+    // The rotated refresh token was stored; the one spent is rotated away.
+    expect(stored?.refreshToken).not.toBe(session.refreshToken)
+    expect(auth0.refreshTokenStatus(stored!.refreshToken!)).toBe('active')
+    expect(auth0.refreshTokenStatus(session.refreshToken!)).toBe('rotated')
   })
 
   it('does not make one key wait for another key’s refresh', async () => {
@@ -136,42 +178,56 @@ describe('TokenManager.getAccessToken', () => {
   })
 
   it('stores a rotated refresh token before returning the new access token', async () => {
-    rotatingEndpoint()
+    const session = await signIn()
     const events: string[] = []
     const storage = recordingStorage(events)
     const manager = new TokenManager({ client: client(), storage })
-    await manager.save('user-1', expired())
+    await manager.save('user-1', session)
     events.length = 0
     const token = await manager.getAccessToken('user-1')
     events.push(`returned ${token}`)
-    expect(events).toEqual(['set access-1 rt-2', 'returned access-1'])
+    const stored = await storage.get('user-1')
+    expect(token).not.toBe(session.accessToken)
+    expect(stored?.refreshToken).not.toBe(session.refreshToken)
+    expect(auth0.refreshTokenStatus(stored!.refreshToken!)).toBe('active')
+    expect(events).toEqual([`set ${token} ${stored?.refreshToken}`, `returned ${token}`])
   })
 
   it('keeps the old refresh token when the reply has no new one', async () => {
-    rotatingEndpoint({ rotate: false })
+    // A tenant with rotation off: a refresh answers no refresh_token and the one sent stays valid.
+    const noRotation = createAuth0Handlers(await testTenant(), { clientSecret: CLIENT_SECRET, refreshTokenRotation: false })
+    server.use(...noRotation.handlers)
+    const session = await signIn({}, noRotation)
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired())
-    await manager.getAccessToken('user-1')
-    expect((await manager.storage.get('user-1'))?.refreshToken).toBe('rt-1')
+    await manager.save('user-1', session)
+    expect(await manager.getAccessToken('user-1')).not.toBe(session.accessToken)
+    expect(refreshRequests(noRotation)).toHaveLength(1)
+    expect((await manager.storage.get('user-1'))?.refreshToken).toBe(session.refreshToken)
+    expect(noRotation.refreshTokenStatus(session.refreshToken!)).toBe('active')
   })
 
   it('leaves stored tokens untouched when a refresh fails for a reason other than invalid_grant', async () => {
-    onToken(() => new HttpResponse('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }))
+    const before = await signIn()
+    auth0.fail({ status: 502, grant: 'refresh_token' }) // a proxy's HTML error page
     const manager = new TokenManager({ client: client() })
-    const before = expired()
     await manager.save('user-1', before)
-    await expect(manager.getAccessToken('user-1')).rejects.toBeInstanceOf(ResponseError)
+    const err = await manager.getAccessToken('user-1').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ResponseError)
+    expect((err as ResponseError).status).toBe(502)
+    expect(refreshRequests()).toHaveLength(1)
     expect(await manager.storage.get('user-1')).toEqual(before)
   })
 
   it('clears the key and throws LoginRequiredError on invalid_grant', async () => {
-    onToken(() => HttpResponse.json({ error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' }, { status: 403 }))
+    const session = await signIn()
+    auth0.fail('invalid_grant', { grant: 'refresh_token' })
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired())
+    await manager.save('user-1', session)
     const err = await manager.getAccessToken('user-1').catch((e: unknown) => e)
+    expect(refreshRequests()[0]?.status).toBe(403)
     expect(err).toBeInstanceOf(LoginRequiredError)
     expect((err as LoginRequiredError).code).toBe('ERR_LOGIN_REQUIRED')
-    expect(String(err)).not.toContain('rt-1')
+    expect(String(err)).not.toContain(session.refreshToken!)
     expect(await manager.storage.get('user-1')).toBeUndefined()
   })
 
@@ -200,11 +256,13 @@ describe('TokenManager.getAccessToken', () => {
   })
 
   it('forceRefresh refreshes a fresh token', async () => {
-    const endpoint = rotatingEndpoint()
+    const session = await signIn({ expiresAt: now() + 3600 })
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
-    expect(await manager.getAccessToken('user-1', { forceRefresh: true })).toBe('access-1')
-    expect(endpoint.count()).toBe(1)
+    await manager.save('user-1', session)
+    const token = await manager.getAccessToken('user-1', { forceRefresh: true })
+    expect(token).not.toBe(session.accessToken)
+    expect((await manager.storage.get('user-1'))?.accessToken).toBe(token)
+    expect(refreshRequests()).toHaveLength(1)
   })
 
   it('takes the expiry from a JWT access token’s exp when the reply has no expires_in', async () => {
@@ -219,23 +277,29 @@ describe('TokenManager.getAccessToken', () => {
   })
 
   it('keeps an opaque token with no expires_in until the API answers 401', async () => {
-    rotatingEndpoint({ expiresIn: null })
+    // The tenant has no audience, so its access tokens are opaque; this one is stored with no expiry.
+    const { accessToken: opaque, refreshToken } = await signIn()
+    expect(opaque.split('.')).toHaveLength(1)
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', { accessToken: 'opaque-1', tokenType: 'Bearer', refreshToken: 'rt-1' })
-    expect(await manager.getAccessToken('user-1')).toBe('opaque-1')
-    let calls = 0
+    await manager.save('user-1', { accessToken: opaque, tokenType: 'Bearer', refreshToken: refreshToken! })
+    expect(await manager.getAccessToken('user-1')).toBe(opaque)
+    expect(refreshRequests()).toHaveLength(0)
+    const sent: (string | null)[] = []
     server.use(
       http.get(API, ({ request }) => {
-        calls++
-        return request.headers.get('authorization') === 'Bearer opaque-1'
+        sent.push(request.headers.get('authorization'))
+        return request.headers.get('authorization') === `Bearer ${opaque}`
           ? new HttpResponse(null, { status: 401 })
           : HttpResponse.json({ ok: true })
       }),
     )
     const res = await manager.fetch('user-1', API)
     expect(res.status).toBe(200)
-    expect(calls).toBe(2)
-    expect(await manager.getAccessToken('user-1')).toBe('access-1')
+    expect(sent).toHaveLength(2)
+    expect(refreshRequests()).toHaveLength(1)
+    const fresh = await manager.getAccessToken('user-1')
+    expect(fresh).not.toBe(opaque)
+    expect(sent[1]).toBe(`Bearer ${fresh}`)
   })
 })
 
@@ -294,6 +358,14 @@ describe('TokenManager.fetch', () => {
     expect(seen).toBe('Bearer tok')
   })
 
+  it('gives the API the client\'s timeoutMs for its headers: TimeoutError when it never answers', async () => {
+    const slow = new TokenManager({ client: new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, timeoutMs: 100 }) })
+    await slow.save('user-1', { accessToken: 'tok', tokenType: 'Bearer', expiresAt: now() + 3600 })
+    server.use(http.get(API, () => new Promise<never>(() => {})))
+    const err = await slow.fetch('user-1', API).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TimeoutError)
+  })
+
   it('reports an API that cannot be reached as NetworkError', async () => {
     const manager = new TokenManager({ client: client() })
     await manager.save('user-1', { accessToken: 'tok', tokenType: 'Bearer', expiresAt: now() + 3600 })
@@ -310,39 +382,40 @@ describe('TokenManager.fetch', () => {
   })
 
   it('on a 401 refreshes once and retries once; a second 401 is returned', async () => {
-    const endpoint = rotatingEndpoint()
+    const session = await signIn({ expiresAt: now() + 3600 })
     let calls = 0
     server.use(http.post(API, () => (calls++, new HttpResponse(null, { status: 401 }))))
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
+    await manager.save('user-1', session)
     const res = await manager.fetch('user-1', API, { method: 'POST', body: JSON.stringify({ a: 1 }) })
     expect(res.status).toBe(401)
     expect(calls).toBe(2)
-    expect(endpoint.count()).toBe(1)
+    expect(refreshRequests()).toHaveLength(1)
   })
 
   it('replays a string body on the retry', async () => {
-    rotatingEndpoint()
+    const session = await signIn({ expiresAt: now() + 3600 })
     const bodies: string[] = []
     server.use(
       http.post(API, async ({ request }) => {
         bodies.push(await request.text())
-        return request.headers.get('authorization') === 'Bearer old-access' ? new HttpResponse(null, { status: 401 }) : HttpResponse.json({ ok: 1 })
+        return request.headers.get('authorization') === `Bearer ${session.accessToken}` ? new HttpResponse(null, { status: 401 }) : HttpResponse.json({ ok: 1 })
       }),
     )
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
+    await manager.save('user-1', session)
     const res = await manager.fetch('user-1', API, { method: 'POST', body: '{"a":1}' })
     expect(res.status).toBe(200)
+    expect(refreshRequests()).toHaveLength(1)
     expect(bodies).toEqual(['{"a":1}', '{"a":1}'])
   })
 
   it('never retries a request whose body was a one-shot stream', async () => {
-    const endpoint = rotatingEndpoint()
+    const session = await signIn({ expiresAt: now() + 3600 })
     let calls = 0
     server.use(http.post(API, () => (calls++, new HttpResponse(null, { status: 401 }))))
     const manager = new TokenManager({ client: client() })
-    await manager.save('user-1', expired({ expiresAt: now() + 3600 }))
+    await manager.save('user-1', session)
     const body = new ReadableStream({
       start(c) {
         c.enqueue(new TextEncoder().encode('chunk'))
@@ -352,26 +425,29 @@ describe('TokenManager.fetch', () => {
     const res = await manager.fetch('user-1', API, { method: 'POST', body, duplex: 'half' } as RequestInit)
     expect(res.status).toBe(401)
     expect(calls).toBe(1)
-    expect(endpoint.count()).toBe(0)
+    expect(refreshRequests()).toHaveLength(0)
   })
 })
 
 describe('TokenManager.clear', () => {
   it('revokes the refresh token at /oauth/revoke, then deletes', async () => {
+    const session = await signIn()
+    const rt = session.refreshToken!
     const events: string[] = []
-    server.use(
-      http.post(`https://${DOMAIN}/oauth/revoke`, async ({ request }) => {
-        const form = new URLSearchParams(await request.text())
-        events.push(`revoke ${form.get('token')} ${form.get('token_type_hint')}`)
-        return new HttpResponse(null, { status: 200 })
-      }),
-    )
     const storage = recordingStorage(events)
     const manager = new TokenManager({ client: client(), storage })
-    await manager.save('user-1', expired())
+    await manager.save('user-1', session)
     events.length = 0
+    // Record, at the delete, what the tenant then says of the refresh token: revoked already?
+    const del = storage.delete
+    storage.delete = async (k) => {
+      events.push(`refresh token ${auth0.refreshTokenStatus(rt)}`)
+      await del(k)
+    }
     await manager.clear('user-1', { revoke: true })
-    expect(events).toEqual(['revoke rt-1 refresh_token', 'delete'])
+    const revokes = log.filter((r) => r.url.pathname === '/oauth/revoke').map((r) => `revoke ${r.form.get('token')} ${r.form.get('token_type_hint')}`)
+    expect(revokes).toEqual([`revoke ${rt} refresh_token`])
+    expect(events).toEqual(['refresh token revoked', 'delete'])
     expect(await storage.get('user-1')).toBeUndefined()
   })
 
