@@ -2,8 +2,7 @@
 // for a neutral (edge) target: the same options as scripts/size.mjs, resolved from bench/ so the
 // peers' packages are found. What each bundle holds is written next to its import in
 // peers/*.mjs (size.*.contains) and copied into RESULTS.md.
-import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+import { measure } from '../../scripts/size.mjs'
 import { BENCH_DIR, ROOT_DIR, formatBytes, formatRatio } from '../util.mjs'
 
 export const KINDS = [
@@ -13,21 +12,8 @@ export const KINDS = [
 ]
 
 /** Bundles `code` (an ES module that re-exports what a user imports); returns sizes and the metafile. */
-export async function bundle(code, resolveDir = BENCH_DIR) {
-  const result = await build({
-    stdin: { contents: code, resolveDir, loader: 'js' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  })
-  const bytes = result.outputFiles[0].contents
-  return { min: bytes.length, gz: gzipSync(bytes, { level: 9 }).length, metafile: result.metafile }
+export function bundle(code, resolveDir = BENCH_DIR) {
+  return measure(code, resolveDir)
 }
 
 /** Where the minified bytes of a bundle come from, grouped by package (or by our dist file). */
