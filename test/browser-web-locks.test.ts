@@ -12,18 +12,8 @@ import { withWebLocks } from '../src/storage/web-locks.js'
 import { IndexedDBTokenStorage, WebStorageTokenStorage } from '../src/storage/web-storage.js'
 import type { TokenSet } from '../src/token-set.js'
 import type { BurstParams, CallOutcome, PageApi, StoreKind } from './fixtures/web-locks-page.js'
+import { CHROMIUM, CHROMIUM_ARGS } from './runtime/tools.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const haveChromium = existsSync(CHROMIUM)
 const inCI = process.env.CI === 'true'
 if (!haveChromium && !inCI) {
