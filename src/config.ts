@@ -1,6 +1,5 @@
 // ClientConfig: its zod schema, its defaults, and the endpoint metadata it resolves to.
 import * as oauth from 'oauth4webapi'
-import * as z from 'zod/mini'
 import { AbortError, ConfigError } from './errors.js'
 import { normalizeDomain } from './domain.js'
 import { type HttpSettings, customFetch } from './http.js'
@@ -91,53 +90,62 @@ const DEFAULT_MAX_RETRY_DELAY_MS = 5_000
 // setTimeout fires at once for a delay above 2^31 - 1 ms.
 const MAX_TIMER_MS = 2_147_483_647
 
-// Built on first use so that importing the package does no work and bundles that never
-// validate a ClientConfig can drop zod.
-let schema: z.ZodMiniType | undefined
-function configSchema(): z.ZodMiniType {
-  const text = (what: string) => z.string({ error: `must be ${what}` }).check(z.minLength(1, { error: `must be ${what}` }))
-  const isFunction = (v: unknown) => typeof v === 'function'
-  // A key that can sign JWTs (client assertions, DPoP proofs): checked here, so a wrong key is
-  // a ConfigError now rather than a confusing failure on the first request.
-  const SIGNING = new Set(['RSASSA-PKCS1-v1_5', 'RSA-PSS', 'ECDSA', 'Ed25519'])
-  const keyOf = (v: unknown, type: 'private' | 'public') => {
-    const k = v as { type?: unknown; algorithm?: { name?: unknown } } | null
-    return typeof k === 'object' && k !== null && k.type === type && SIGNING.has(String(k.algorithm?.name))
+// The checks of each ClientConfig field, in the order they are reported: each returns what is
+// wrong with a value that is present, or undefined. Hand-written rather than a schema library:
+// it is the whole of what the flow needs, and keeps a validator's kilobytes and import time out
+// of every edge bundle.
+type Check = (v: unknown) => string | undefined
+const text = (what: string): Check => (v) => (typeof v === 'string' && v !== '' ? undefined : `must be ${what}`)
+function number(whole: string | undefined, min: number, above: boolean, max: number, maxText: string): Check {
+  return (v) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return 'must be a number'
+    if (whole !== undefined && !Number.isInteger(v)) return `must be ${whole}`
+    if (above ? v <= min : v < min) return above ? `must be above ${min}` : `must be ${min} or more`
+    return v > max ? `must be ${maxText}` : undefined
   }
-  const isCryptoKey = (v: unknown) => keyOf(v, 'private')
-  return (schema ??= z.object({
-    domain: z.optional(text('a host name such as "tenant.eu.auth0.com"')),
-    issuer: z.optional(text('an https URL')),
-    clientId: text('the non-empty Client ID of the application'),
-    clientSecret: z.optional(text('a non-empty string')),
-    clientAuth: z.optional(
-      z.enum(['client_secret_post', 'client_secret_basic', 'private_key_jwt', 'none'], {
-        error: 'must be one of client_secret_post, client_secret_basic, private_key_jwt, none',
-      }),
-    ),
-    privateKey: z.optional(
-      z.custom(
-        (v) => isCryptoKey(v) || (typeof v === 'object' && v !== null && isCryptoKey((v as { key?: unknown }).key)),
-        { error: 'must be a private signing CryptoKey (RSA, RSA-PSS, ECDSA or Ed25519) or { key, kid? }' },
-      ),
-    ),
-    dpop: z.optional(
-      z.custom(
-        (v) => {
-          const pair = v as { privateKey?: unknown; publicKey?: { extractable?: unknown } } | null
-          return typeof pair === 'object' && pair !== null && isCryptoKey(pair.privateKey) && keyOf(pair.publicKey, 'public') && pair.publicKey?.extractable === true
-        },
-        { error: 'must be a signing CryptoKeyPair with an extractable public key (see generateDpopKeyPair)' },
-      ),
-    ),
-    audience: z.optional(text('a non-empty API identifier')),
-    fetch: z.optional(z.custom(isFunction, { error: 'must be a fetch function' })),
-    timeoutMs: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number of milliseconds' }), z.positive({ error: 'must be above 0' }), z.lte(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS} (the largest timer runtimes support)` }))),
-    retries: z.optional(z.number({ error: 'must be a number' }).check(z.int({ error: 'must be a whole number' }), z.gte(0, { error: 'must be 0 or more' }), z.lte(10, { error: 'must be 10 or less' }))),
-    maxRetryDelayMs: z.optional(z.number({ error: 'must be a number' }).check(z.gte(0, { error: 'must be 0 or more' }), z.lte(MAX_TIMER_MS, { error: `must be at most ${MAX_TIMER_MS}` }))),
-    allowInsecureRequests: z.optional(z.boolean({ error: 'must be true or false' })),
-  }))
 }
+// A key that can sign JWTs (client assertions, DPoP proofs): checked here, so a wrong key is a
+// ConfigError now rather than a confusing failure on the first request.
+const SIGNING = ['RSASSA-PKCS1-v1_5', 'RSA-PSS', 'ECDSA', 'Ed25519']
+function isKey(v: unknown, type: 'private' | 'public'): boolean {
+  const k = v as { type?: unknown; algorithm?: { name?: unknown } } | null
+  return typeof k === 'object' && k !== null && k.type === type && SIGNING.includes(String(k.algorithm?.name))
+}
+const CHECKS: ReadonlyArray<readonly [keyof ClientConfig, Check]> = [
+  ['domain', text('a host name such as "tenant.eu.auth0.com"')],
+  ['issuer', text('an https URL')],
+  ['clientId', text('the non-empty Client ID of the application')],
+  ['clientSecret', text('a non-empty string')],
+  [
+    'clientAuth',
+    (v) =>
+      ['client_secret_post', 'client_secret_basic', 'private_key_jwt', 'none'].includes(v as string)
+        ? undefined
+        : 'must be one of client_secret_post, client_secret_basic, private_key_jwt, none',
+  ],
+  [
+    'privateKey',
+    (v) =>
+      isKey(v, 'private') || (typeof v === 'object' && v !== null && isKey((v as { key?: unknown }).key, 'private'))
+        ? undefined
+        : 'must be a private signing CryptoKey (RSA, RSA-PSS, ECDSA or Ed25519) or { key, kid? }',
+  ],
+  [
+    'dpop',
+    (v) => {
+      const pair = v as { privateKey?: unknown; publicKey?: { extractable?: unknown } } | null
+      return typeof pair === 'object' && pair !== null && isKey(pair.privateKey, 'private') && isKey(pair.publicKey, 'public') && pair.publicKey?.extractable === true
+        ? undefined
+        : 'must be a signing CryptoKeyPair with an extractable public key (see generateDpopKeyPair)'
+    },
+  ],
+  ['audience', text('a non-empty API identifier')],
+  ['fetch', (v) => (typeof v === 'function' ? undefined : 'must be a fetch function')],
+  ['timeoutMs', number('a whole number of milliseconds', 0, true, MAX_TIMER_MS, `at most ${MAX_TIMER_MS} (the largest timer runtimes support)`)],
+  ['retries', number('a whole number', 0, false, 10, '10 or less')],
+  ['maxRetryDelayMs', number(undefined, 0, false, MAX_TIMER_MS, `at most ${MAX_TIMER_MS}`)],
+  ['allowInsecureRequests', (v) => (typeof v === 'boolean' ? undefined : 'must be true or false')],
+]
 
 /** Auth0's fixed endpoints for a tenant or custom domain. */
 export function auth0Metadata(host: string): oauth.AuthorizationServer {
@@ -155,12 +163,6 @@ export function auth0Metadata(host: string): oauth.AuthorizationServer {
     // cannot check here, so it stays refused.
     id_token_signing_alg_values_supported: ['RS256', 'PS256'],
   }
-}
-
-function firstIssue(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): ConfigError {
-  const issue = error.issues[0]
-  const field = issue?.path.map(String).join('.') || 'config'
-  return new ConfigError(field, issue?.message ?? 'is invalid')
 }
 
 // One resolved config (and so one discovery cache) per config object: treat a config as
@@ -184,9 +186,13 @@ export function resolveConfig(input: ClientConfig): ResolvedConfig {
 }
 
 function validateConfig(input: ClientConfig): ResolvedConfig {
-  const parsed = z.safeParse(configSchema(), input)
-  if (!parsed.success) throw firstIssue(parsed.error)
   const c = input
+  for (const [field, check] of CHECKS) {
+    const value = c[field]
+    // Optional fields may be undefined (handy with env vars); clientId may not.
+    const problem = value === undefined && field !== 'clientId' ? undefined : check(value)
+    if (problem !== undefined) throw new ConfigError(field, problem)
+  }
   if (c.domain === undefined && c.issuer === undefined) {
     throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer" (any OpenID Connect provider)')
   }
