@@ -1,9 +1,9 @@
 // ClientConfig: its zod schema, its defaults, and the endpoint metadata it resolves to.
-import * as oauth from 'oauth4webapi'
+import type * as oauth from 'oauth4webapi'
 import { AbortError, ConfigError } from './errors.js'
 import { normalizeDomain } from './domain.js'
 import { type HttpSettings, customFetch } from './http.js'
-import { toAuthcodeError } from './oauth-errors.js'
+import { loadFlow, toError } from './token-request.js'
 
 /**
  * How the client proves its identity at the token endpoint.
@@ -270,14 +270,15 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
 }
 
 async function discover(issuer: URL, http: HttpSettings, allowInsecureRequests: boolean): Promise<oauth.AuthorizationServer> {
+  const o = await loadFlow()
   let res: Response | undefined
   try {
-    res = await oauth.discoveryRequest(issuer, {
-      [oauth.customFetch]: customFetch(http, { idempotent: true }),
-      [oauth.allowInsecureRequests]: allowInsecureRequests,
+    res = await o.discoveryRequest(issuer, {
+      [o.customFetch]: customFetch(http, { idempotent: true }),
+      [o.allowInsecureRequests]: allowInsecureRequests,
     })
-    return await oauth.processDiscoveryResponse(issuer, res)
+    return await o.processDiscoveryResponse(issuer, res)
   } catch (err) {
-    throw await toAuthcodeError(err, { response: res, endpoint: 'discovery', secrets: [] })
+    throw await toError(err, { response: res, endpoint: 'discovery', secrets: [] })
   }
 }

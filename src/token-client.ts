@@ -1,67 +1,19 @@
 // TokenClient: the grants at the token endpoint (code, refresh, client credentials), revocation and userinfo.
-import * as oauth from 'oauth4webapi'
-import { checkRedirectUri, scopeString } from './authorize.js'
+import { scopeString } from './authorize.js'
 import { type ClientConfig, type ResolvedConfig, resolveConfig } from './config.js'
-import { ConfigError, IdTokenError } from './errors.js'
-import { type InferClaims, type StandardSchemaV1, validateWithSchema } from './standard-schema.js'
-import { customFetch } from './http.js'
-import { checkOrganization } from './organization.js'
-import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
+import { ConfigError } from './errors.js'
+import { type ExchangeCodeParams, type RefreshParams, type RequestOptions, exchangeWith, refreshWith } from './grants.js'
+import type { InferClaims, StandardSchemaV1 } from './standard-schema.js'
+import { dpopThumbprint, pushAuthorization } from './par.js'
+import { type Session, call, requestOptions, requireText, session, toError } from './token-request.js'
 import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from './token-set.js'
 
-/**
- * Options every network call takes.
- *
- * @example
- * ```ts
- * const profile = await client.userinfo(accessToken, { signal: AbortSignal.timeout(2_000) })
- * ```
- */
-export interface RequestOptions {
-  /** Aborts the request (and any retry wait); the call then throws {@link AbortError}. */
-  signal?: AbortSignal
-}
+export type { ExchangeCodeParams, RefreshParams, RequestOptions } from './grants.js'
 
-/**
- * Parameters of {@link TokenClient.exchangeCode}. The {@link AuthorizationTransaction} from
- * `createAuthorizationRequest` has every field but `code`: spread it in.
- *
- * @example
- * ```ts
- * const params: ExchangeCodeParams = { code, ...transaction }
- * const tokens = await client.exchangeCode(params)
- * ```
- */
-export interface ExchangeCodeParams<S extends StandardSchemaV1 | undefined = undefined> extends RequestOptions {
-  /** The `code` from {@link validateCallback}. */
-  code: string
-  /** The same `redirect_uri` as on the authorization request. */
-  redirectUri: string
-  /** The PKCE verifier; required for a public client (`clientAuth: 'none'`). */
-  codeVerifier?: string
-  /** The nonce sent on the authorization request; the ID token must carry it. */
-  nonce?: string
-  /** The max_age sent; the ID token's `auth_time` must be recent enough. */
-  maxAge?: number
-  /** The organization ID (`org_…`) or name sent; the ID token's `org_id`/`org_name` must match. */
-  organization?: string
-  /** A schema (zod, valibot, …) for the ID token's custom claims; `claims` is typed from it. */
-  claims?: S
-}
-
-/**
- * Parameters of {@link TokenClient.refresh}.
- *
- * @example
- * ```ts
- * const params: RefreshParams = { refreshToken, scope: ['openid', 'read:contacts'] }
- * ```
- */
-export interface RefreshParams extends RequestOptions {
-  refreshToken: string
-  /** A narrower set of the granted scopes; omitted means the original ones. */
-  scope?: string | string[]
-}
+// oauth4webapi's functions for the calls beyond the code and refresh grants, loaded on first use.
+type More = typeof import('./oauth-more.js')
+let more: Promise<More> | undefined
+const loadMore = (): Promise<More> => (more ??= import('./oauth-more.js'))
 
 /**
  * Parameters of {@link TokenClient.clientCredentials}.
@@ -90,11 +42,6 @@ export interface RevokeOptions extends RequestOptions {
   tokenTypeHint?: 'refresh_token' | 'access_token'
 }
 
-function requireText(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
-  return value
-}
-
 /**
  * Trades codes and refresh tokens for tokens at the provider's token endpoint, over the
  * injected `fetch`, with a timeout on every request and bounded retries (never retrying a
@@ -116,29 +63,9 @@ function requireText(value: unknown, field: string): string {
  */
 export class TokenClient {
   readonly #config: ResolvedConfig
-  readonly #client: oauth.Client
-  readonly #auth: oauth.ClientAuth
-  readonly #dpop: oauth.DPoPHandle | undefined
 
   constructor(config: ClientConfig) {
-    const c = resolveConfig(config)
-    this.#config = c
-    this.#client = { client_id: c.clientId }
-    switch (c.clientAuth) {
-      case 'client_secret_post':
-        this.#auth = oauth.ClientSecretPost(c.clientSecret!)
-        break
-      case 'client_secret_basic':
-        this.#auth = oauth.ClientSecretBasic(c.clientSecret!)
-        break
-      case 'private_key_jwt':
-        this.#auth = oauth.PrivateKeyJwt(c.privateKey!)
-        break
-      case 'none':
-        this.#auth = oauth.None()
-        break
-    }
-    this.#dpop = c.dpop === undefined ? undefined : oauth.DPoP(this.#client, c.dpop)
+    this.#config = resolveConfig(config)
   }
 
   /** The issuer identifier this client talks to, e.g. `https://tenant.eu.auth0.com/`. */
@@ -161,32 +88,8 @@ export class TokenClient {
     return this.#config.allowInsecureRequests
   }
 
-  #options(idempotent: boolean, signal: AbortSignal | undefined, secrets: ReadonlyArray<string | undefined> = []) {
-    return {
-      [oauth.customFetch]: customFetch(this.#config.http, { idempotent, signal, secrets: [this.#config.clientSecret, ...secrets] }),
-      [oauth.allowInsecureRequests]: this.#config.allowInsecureRequests,
-      ...(this.#dpop !== undefined && { DPoP: this.#dpop }),
-    }
-  }
-
-  // Runs a request and its processing; maps whatever fails to a typed, secret-free error.
-  async #call<T>(
-    ctx: Omit<ErrorContext, 'response' | 'secrets'> & { secrets: ReadonlyArray<string | undefined> },
-    request: () => Promise<Response>,
-    handle: (res: Response) => Promise<T>,
-  ): Promise<T> {
-    let response: Response | undefined
-    // RFC 9449 §8: a server that wants a fresh DPoP nonce refuses the request before acting
-    // on it (a code is not spent), so one retry with the nonce it sent is safe.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        response = await request()
-        return await handle(response)
-      } catch (err) {
-        if (attempt === 0 && this.#dpop !== undefined && oauth.isDPoPNonceError(err)) continue
-        throw await toAuthcodeError(err, { ...ctx, response, secrets: [this.#config.clientSecret, ...ctx.secrets] })
-      }
-    }
+  async #session(signal: AbortSignal | undefined): Promise<[Session, More]> {
+    return Promise.all([session(this.#config, signal), loadMore()])
   }
 
   /**
@@ -199,7 +102,7 @@ export class TokenClient {
    * ```
    */
   async dpopThumbprint(): Promise<string | undefined> {
-    return this.#dpop?.calculateThumbprint()
+    return dpopThumbprint(this.#config)
   }
 
   /**
@@ -217,15 +120,7 @@ export class TokenClient {
     params: URLSearchParams,
     options: RequestOptions = {},
   ): Promise<{ requestUri: string; expiresIn: number }> {
-    const as = await this.#server(options.signal)
-    const body = new URLSearchParams(params)
-    body.delete('client_id') // the client authentication adds it
-    const par = await this.#call(
-      { endpoint: 'par', secrets: [] },
-      () => oauth.pushedAuthorizationRequest(as, this.#client, this.#auth, body, this.#options(true, options.signal)),
-      (res) => oauth.processPushedAuthorizationResponse(as, this.#client, res),
-    )
-    return { requestUri: par.request_uri, expiresIn: par.expires_in }
+    return pushAuthorization(this.#config, params, options)
   }
 
   /**
@@ -240,26 +135,27 @@ export class TokenClient {
    * ```
    */
   async fetchWithDpop(accessToken: string, input: RequestInfo | URL, init: RequestInit = {}, fetchImpl: typeof fetch = globalThis.fetch): Promise<Response> {
-    if (this.#dpop === undefined) throw new ConfigError('dpop', 'a DPoP token needs the key pair it is bound to: set dpop in the config')
+    if (this.#config.dpop === undefined) throw new ConfigError('dpop', 'a DPoP token needs the key pair it is bound to: set dpop in the config')
+    const [s, more] = await this.#session(init.signal ?? undefined)
     const request = new Request(input, init)
     const body = request.body === null ? null : await request.arrayBuffer()
     const headers = new Headers(request.headers)
     headers.delete('authorization')
     const send = () =>
-      oauth.protectedResourceRequest(accessToken, request.method, new URL(request.url), headers, body, {
-        DPoP: this.#dpop!,
-        [oauth.customFetch]: (url, options) => fetchImpl(url, options as RequestInit),
-        [oauth.allowInsecureRequests]: this.#config.allowInsecureRequests,
+      more.protectedResourceRequest(accessToken, request.method, new URL(request.url), headers, body, {
+        DPoP: s.dpop!,
+        [s.o.customFetch]: (url, options) => fetchImpl(url, options as RequestInit),
+        [s.o.allowInsecureRequests]: this.#config.allowInsecureRequests,
         ...(init.signal ? { signal: init.signal } : {}),
       })
     for (let attempt = 0; ; attempt++) {
       try {
         return await send()
       } catch (err) {
-        if (attempt === 0 && oauth.isDPoPNonceError(err)) continue
+        if (attempt === 0 && s.o.isDPoPNonceError(err)) continue
         // Any other challenge (an expired or invalid token): hand back the API's own answer.
-        if (err instanceof oauth.WWWAuthenticateChallengeError) return err.response
-        throw await toAuthcodeError(err, { endpoint: 'api', secrets: [accessToken] })
+        if (err instanceof more.WWWAuthenticateChallengeError) return err.response
+        throw await toError(err, { endpoint: 'api', secrets: [accessToken] })
       }
     }
   }
@@ -286,45 +182,7 @@ export class TokenClient {
   async exchangeCode<S extends StandardSchemaV1 | undefined = undefined>(
     p: ExchangeCodeParams<S>,
   ): Promise<TokenSet<IdTokenClaims & InferClaims<S>>> {
-    if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
-    const code = requireText(p.code, 'code')
-    const redirectUri = checkRedirectUri(p.redirectUri)
-    if (p.codeVerifier !== undefined) requireText(p.codeVerifier, 'codeVerifier')
-    if (this.#config.clientAuth === 'none' && p.codeVerifier === undefined) {
-      throw new ConfigError('codeVerifier', 'a public client (clientAuth "none") must send the PKCE code verifier of the login')
-    }
-    if (p.maxAge !== undefined && (!Number.isInteger(p.maxAge) || p.maxAge < 0)) {
-      throw new ConfigError('maxAge', 'must be a whole number of seconds, 0 or more')
-    }
-    const as = await this.#server(p.signal)
-    const callback = new URLSearchParams({ code })
-    // oauth4webapi takes only the parameters its own validateAuthResponse returned, and wants
-    // `iss` there when the provider advertises RFC 9207. The state was checked by validateCallback.
-    if (as.authorization_response_iss_parameter_supported) callback.set('iss', as.issuer)
-    const validated = oauth.validateAuthResponse(as, this.#client, callback, oauth.skipStateCheck)
-    const now = epochSeconds()
-    const ctx = { endpoint: 'token', grant: 'authorization_code', secrets: [code, p.codeVerifier] } as const
-    const { json, claims } = await this.#call(
-      ctx,
-      () =>
-        oauth.authorizationCodeGrantRequest(as, this.#client, this.#auth, validated, redirectUri, p.codeVerifier ?? oauth.nopkce, this.#options(false, p.signal, [code, p.codeVerifier])),
-      async (res) => {
-        const json = await oauth.processAuthorizationCodeResponse(as, this.#client, res, {
-          expectedNonce: p.nonce ?? oauth.expectNoNonce,
-          maxAge: p.maxAge ?? oauth.skipAuthTimeCheck,
-          requireIdToken: p.nonce !== undefined || p.organization !== undefined,
-        })
-        return { json, claims: oauth.getValidatedIdTokenClaims(json) as IdTokenClaims | undefined }
-      },
-    )
-    if (p.organization !== undefined) checkOrganization(p.organization, claims)
-    let typed = claims
-    if (p.claims !== undefined && claims !== undefined) {
-      const checked = await validateWithSchema(p.claims, claims)
-      if (!checked.ok) throw new IdTokenError(`The ID token's claims do not match the expected schema: ${checked.problem}`)
-      typed = { ...claims, ...(checked.value as object) }
-    }
-    return toTokenSet(json, typed, { now }) as TokenSet<IdTokenClaims & InferClaims<S>>
+    return exchangeWith(this.#config, p)
   }
 
   /**
@@ -339,24 +197,7 @@ export class TokenClient {
    * ```
    */
   async refresh(p: RefreshParams): Promise<TokenSet> {
-    if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
-    const refreshToken = requireText(p.refreshToken, 'refreshToken')
-    const scope = scopeString(p.scope)
-    const as = await this.#server(p.signal)
-    const now = epochSeconds()
-    const { json, claims } = await this.#call(
-      { endpoint: 'token', grant: 'refresh_token', secrets: [refreshToken] },
-      () =>
-        oauth.refreshTokenGrantRequest(as, this.#client, this.#auth, refreshToken, {
-          ...this.#options(false, p.signal, [refreshToken]),
-          ...(scope !== undefined && { additionalParameters: { scope } }),
-        }),
-      async (res) => {
-        const json = await oauth.processRefreshTokenResponse(as, this.#client, res)
-        return { json, claims: oauth.getValidatedIdTokenClaims(json) as IdTokenClaims | undefined }
-      },
-    )
-    return toTokenSet(json, claims, { now, previousRefreshToken: refreshToken })
+    return refreshWith(this.#config, p)
   }
 
   /**
@@ -380,12 +221,13 @@ export class TokenClient {
     const params: Record<string, string> = {}
     if (audience !== undefined) params.audience = audience
     if (scope !== undefined) params.scope = scope
-    const as = await this.#server(p.signal)
+    const [s, more] = await this.#session(p.signal)
     const now = epochSeconds()
-    const json = await this.#call(
+    const json = await call(
+      s,
       { endpoint: 'token', grant: 'client_credentials', secrets: [] },
-      () => oauth.clientCredentialsGrantRequest(as, this.#client, this.#auth, params, this.#options(false, p.signal)),
-      (res) => oauth.processClientCredentialsResponse(as, this.#client, res),
+      () => more.clientCredentialsGrantRequest(s.as, s.client, s.auth, params, requestOptions(s, false, p.signal)),
+      (res) => more.processClientCredentialsResponse(s.as, s.client, res),
     )
     return toTokenSet(json, undefined, { now })
   }
@@ -402,15 +244,16 @@ export class TokenClient {
    */
   async revoke(token: string, options: RevokeOptions = {}): Promise<void> {
     requireText(token, 'token')
-    const as = await this.#server(options.signal)
-    await this.#call(
+    const [s, more] = await this.#session(options.signal)
+    await call(
+      s,
       { endpoint: 'revocation', secrets: [token] },
       () =>
-        oauth.revocationRequest(as, this.#client, this.#auth, token, {
-          ...this.#options(true, options.signal, [token]),
+        more.revocationRequest(s.as, s.client, s.auth, token, {
+          ...requestOptions(s, true, options.signal, [token]),
           additionalParameters: { token_type_hint: options.tokenTypeHint ?? 'refresh_token' },
         }),
-      (res) => oauth.processRevocationResponse(res),
+      (res) => more.processRevocationResponse(res),
     )
   }
 
@@ -427,16 +270,13 @@ export class TokenClient {
    */
   async userinfo(accessToken: string, options: RequestOptions = {}): Promise<Record<string, unknown>> {
     requireText(accessToken, 'accessToken')
-    const as = await this.#server(options.signal)
-    const info = await this.#call(
+    const [s, more] = await this.#session(options.signal)
+    const info = await call(
+      s,
       { endpoint: 'userinfo', secrets: [accessToken] },
-      () => oauth.userInfoRequest(as, this.#client, accessToken, this.#options(true, options.signal, [accessToken])),
-      (res) => oauth.processUserInfoResponse(as, this.#client, oauth.skipSubjectCheck, res),
+      () => more.userInfoRequest(s.as, s.client, accessToken, requestOptions(s, true, options.signal, [accessToken])),
+      (res) => more.processUserInfoResponse(s.as, s.client, more.skipSubjectCheck, res),
     )
     return { ...info }
-  }
-
-  async #server(signal: AbortSignal | undefined): Promise<oauth.AuthorizationServer> {
-    return this.#config.server(signal)
   }
 }

@@ -1,0 +1,25 @@
+// The parts of oauth4webapi that discovery and the code and refresh grants use. This module is
+// loaded on first use (see token-request.ts), so importing authcode does not parse oauth4webapi,
+// and a bundler keeps only what is named here.
+export {
+  ClientSecretBasic,
+  ClientSecretPost,
+  DPoP,
+  None,
+  PrivateKeyJwt,
+  allowInsecureRequests,
+  authorizationCodeGrantRequest,
+  customFetch,
+  discoveryRequest,
+  expectNoNonce,
+  getValidatedIdTokenClaims,
+  isDPoPNonceError,
+  nopkce,
+  processAuthorizationCodeResponse,
+  processDiscoveryResponse,
+  processRefreshTokenResponse,
+  refreshTokenGrantRequest,
+  skipAuthTimeCheck,
+  skipStateCheck,
+  validateAuthResponse,
+} from 'oauth4webapi'

@@ -1,0 +1,104 @@
+// What every request to the provider shares: oauth4webapi (loaded on first use), the client's
+// authentication and DPoP handle (made once per config), the options each request passes, and
+// the mapping of whatever fails to a typed, secret-free error.
+import type * as oauth from 'oauth4webapi'
+import type { ResolvedConfig } from './config.js'
+import { ConfigError } from './errors.js'
+import { customFetch } from './http.js'
+import type { ErrorContext } from './oauth-errors.js'
+
+/** oauth4webapi's discovery, code and refresh functions. */
+export type Flow = typeof import('./oauth-flow.js')
+
+let flow: Promise<Flow> | undefined
+/** Loads oauth4webapi's flow functions once, on first use. */
+export function loadFlow(): Promise<Flow> {
+  return (flow ??= import('./oauth-flow.js'))
+}
+
+/** Maps a failure to a typed AuthcodeError; loaded only when something fails. */
+export async function toError(err: unknown, ctx: ErrorContext): Promise<Error> {
+  const { toAuthcodeError } = await import('./oauth-errors.js')
+  return toAuthcodeError(err, ctx)
+}
+
+/** One client at one server, ready to make requests. */
+export interface Session {
+  readonly o: Flow
+  readonly config: ResolvedConfig
+  readonly as: oauth.AuthorizationServer
+  readonly client: oauth.Client
+  readonly auth: oauth.ClientAuth
+  /** Per config, so the server's DPoP nonce is remembered across requests. */
+  readonly dpop: oauth.DPoPHandle | undefined
+}
+
+// Once a config's metadata is known (static for Auth0, discovered once otherwise), its session
+// is reused as it is: no promise, object or handle is made again per request.
+const sessions = new WeakMap<ResolvedConfig, Session>()
+
+/** The session of a config, made on its first request. */
+export async function session(config: ResolvedConfig, signal?: AbortSignal): Promise<Session> {
+  const known = sessions.get(config)
+  if (known !== undefined) return known
+  const [o, as] = await Promise.all([loadFlow(), config.server(signal)])
+  const again = sessions.get(config) // made by a concurrent first request meanwhile
+  if (again !== undefined) return again
+  const client: oauth.Client = { client_id: config.clientId }
+  let auth: oauth.ClientAuth
+  switch (config.clientAuth) {
+    case 'client_secret_post':
+      auth = o.ClientSecretPost(config.clientSecret!)
+      break
+    case 'client_secret_basic':
+      auth = o.ClientSecretBasic(config.clientSecret!)
+      break
+    case 'private_key_jwt':
+      auth = o.PrivateKeyJwt(config.privateKey!)
+      break
+    case 'none':
+      auth = o.None()
+      break
+  }
+  const made: Session = { o, config, as, client, auth, dpop: config.dpop === undefined ? undefined : o.DPoP(client, config.dpop) }
+  sessions.set(config, made)
+  return made
+}
+
+/** The oauth4webapi options of one request: our transport policy, http allowance, DPoP. */
+export function requestOptions(s: Session, idempotent: boolean, signal: AbortSignal | undefined, secrets: ReadonlyArray<string | undefined> = []) {
+  return {
+    [s.o.customFetch]: customFetch(s.config.http, { idempotent, signal, secrets: [s.config.clientSecret, ...secrets] }),
+    [s.o.allowInsecureRequests]: s.config.allowInsecureRequests,
+    ...(s.dpop !== undefined && { DPoP: s.dpop }),
+  }
+}
+
+/**
+ * Runs a request and its processing; maps whatever fails to a typed, secret-free error.
+ * RFC 9449 §8: a server that wants a fresh DPoP nonce refuses the request before acting on it
+ * (a code is not spent), so one retry with the nonce it sent is safe.
+ */
+export async function call<T>(
+  s: Session,
+  ctx: Omit<ErrorContext, 'response' | 'secrets'> & { secrets: ReadonlyArray<string | undefined> },
+  request: () => Promise<Response>,
+  handle: (res: Response) => Promise<T>,
+): Promise<T> {
+  let response: Response | undefined
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await request()
+      return await handle(response)
+    } catch (err) {
+      if (attempt === 0 && s.dpop !== undefined && s.o.isDPoPNonceError(err)) continue
+      throw await toError(err, { ...ctx, response, secrets: [s.config.clientSecret, ...ctx.secrets] })
+    }
+  }
+}
+
+/** A required string parameter. */
+export function requireText(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
+  return value
+}
