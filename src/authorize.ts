@@ -65,47 +65,57 @@ export interface BuildAuthorizeUrlParams extends AuthorizeOptions {
   codeChallengeMethod?: 'S256'
 }
 
-const NAMED_PARAMS = new Set([
-  'response_type', 'client_id', 'redirect_uri', 'scope', 'audience', 'state', 'nonce',
-  'code_challenge', 'code_challenge_method', 'organization', 'invitation', 'prompt', 'connection',
-  'login_hint', 'screen_hint', 'max_age', 'ui_locales', 'response_mode',
-])
+// The parameters, in the order they go on the URL (Auth0's documentation's), by the name of their
+// option; each one's wire name is its snake_case form, worked out on first use (not at import
+// time, so that a bundle without buildAuthorizeUrl drops all of it). response_type is always code.
+const OPTIONS =
+  'responseType clientId redirectUri scope audience state nonce codeChallenge codeChallengeMethod organization invitation ' +
+  'prompt connection loginHint screenHint maxAge uiLocales responseMode'
+let params: (readonly [option: string, name: string])[] | undefined
 
 // A lone UTF-16 surrogate cannot be sent: URL encoding would silently turn it into U+FFFD.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
-function requireText(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
-  if (LONE_SURROGATE.test(value)) throw new ConfigError(field, 'must be well-formed text (it has a lone UTF-16 surrogate)')
+// encodeURIComponent throws on one, and on nothing else.
+function wellFormed<T>(value: T, field: string): T {
+  try {
+    encodeURIComponent(value as string)
+  } catch {
+    throw new ConfigError(field, 'has a lone UTF-16 surrogate')
+  }
   return value
 }
 
-function optionalText(value: unknown, field: string): string | undefined {
-  return value === undefined ? undefined : requireText(value, field)
+function requireText(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
+  return wellFormed(value, field)
+}
+
+/** An absolute http(s) URL, parsed. */
+function httpUrl(value: unknown, field: string): URL {
+  const text = requireText(value, field)
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {}
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') throw new ConfigError(field, 'must be an absolute http(s) URL')
+  return url
 }
 
 /** Checks a redirect URI: absolute http(s), no fragment (Auth0 drops everything after `#`). */
 export function checkRedirectUri(value: unknown, field = 'redirectUri'): string {
-  const text = requireText(value, field)
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    throw new ConfigError(field, 'must be an absolute URL such as "https://app.example.com/callback"')
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(field, 'must be an http or https URL')
-  }
-  if (text.includes('#')) throw new ConfigError(field, 'must not contain a fragment ("#"); the server would drop it')
+  httpUrl(value, field)
+  const text = value as string
+  if (text.includes('#')) throw new ConfigError(field, 'must not have a fragment ("#")')
   return text
 }
 
 /** Normalizes a scope given as a string or an array to one space-separated string. */
 export function scopeString(scope: string | string[] | undefined, field = 'scope'): string | undefined {
   if (scope === undefined) return undefined
-  const parts = Array.isArray(scope) ? scope : typeof scope === 'string' ? [scope] : undefined
-  if (!parts || parts.some((p) => typeof p !== 'string')) throw new ConfigError(field, 'must be a string or an array of strings')
-  if (parts.some((p) => LONE_SURROGATE.test(p))) throw new ConfigError(field, 'must be well-formed text (it has a lone UTF-16 surrogate)')
+  const parts = Array.isArray(scope) ? scope : [scope]
+  for (const part of parts) {
+    if (typeof part !== 'string') throw new ConfigError(field, 'must be a string or an array of strings')
+    wellFormed(part, field)
+  }
   const joined = parts.join(' ').split(/\s+/).filter(Boolean).join(' ')
   return joined === '' ? undefined : joined
 }
@@ -137,69 +147,61 @@ export function scopeString(scope: string | string[] | undefined, field = 'scope
  */
 export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
   if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
-  let url: URL
-  if (p.authorizationEndpoint !== undefined) {
-    try {
-      url = new URL(requireText(p.authorizationEndpoint, 'authorizationEndpoint'))
-    } catch (err) {
-      if (err instanceof ConfigError) throw err
-      throw new ConfigError('authorizationEndpoint', 'must be an absolute URL')
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConfigError('authorizationEndpoint', 'must be an http or https URL')
-    }
-  } else if (p.domain !== undefined) {
-    url = new URL(`https://${normalizeDomain(p.domain)}/authorize`)
-  } else {
-    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "authorizationEndpoint"')
-  }
-
+  const url =
+    p.authorizationEndpoint !== undefined
+      ? httpUrl(p.authorizationEndpoint, 'authorizationEndpoint')
+      : p.domain !== undefined
+        ? new URL(`https://${normalizeDomain(p.domain)}/authorize`)
+        : undefined
+  if (url === undefined) throw new ConfigError('domain', 'give "domain" or "authorizationEndpoint"')
   const q = url.searchParams
-  const add = (name: string, value: string | undefined) => {
-    if (value !== undefined) q.set(name, value)
-  }
-  add('response_type', 'code')
-  add('client_id', requireText(p.clientId, 'clientId'))
-  add('redirect_uri', checkRedirectUri(p.redirectUri))
-  add('scope', scopeString(p.scope))
-  add('audience', optionalText(p.audience, 'audience'))
-  add('state', requireText(p.state, 'state'))
-  add('nonce', optionalText(p.nonce, 'nonce'))
-  const challenge = optionalText(p.codeChallenge, 'codeChallenge')
-  if (challenge !== undefined) {
-    const method = p.codeChallengeMethod ?? 'S256'
-    if (method !== 'S256') throw new ConfigError('codeChallengeMethod', 'must be "S256" (plain is not allowed)')
-    add('code_challenge', challenge)
-    add('code_challenge_method', method)
-  } else if (p.codeChallengeMethod !== undefined) {
-    throw new ConfigError('codeChallenge', 'is required when codeChallengeMethod is given')
-  }
-  add('organization', optionalText(p.organization, 'organization'))
-  add('invitation', optionalText(p.invitation, 'invitation'))
-  add('prompt', optionalText(p.prompt, 'prompt'))
-  add('connection', optionalText(p.connection, 'connection'))
-  add('login_hint', optionalText(p.loginHint, 'loginHint'))
-  add('screen_hint', optionalText(p.screenHint, 'screenHint'))
-  if (p.maxAge !== undefined) {
-    if (!Number.isSafeInteger(p.maxAge) || p.maxAge < 0) throw new ConfigError('maxAge', 'must be a whole number of seconds, 0 or more')
-    add('max_age', String(p.maxAge))
-  }
-  add('ui_locales', optionalText(p.uiLocales, 'uiLocales'))
-  if (p.responseMode !== undefined) {
-    if (p.responseMode !== 'query' && p.responseMode !== 'form_post') {
-      throw new ConfigError('responseMode', 'must be "query" or "form_post"')
+  params ??= OPTIONS.split(' ').map((key) => [key, key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] as const)
+  for (const [key, name] of params) {
+    let value = (p as unknown as Record<string, unknown>)[key]
+    switch (key) {
+      case 'responseType':
+        value = 'code'
+        break
+      case 'clientId':
+      case 'state':
+        value = requireText(value, key)
+        break
+      case 'redirectUri':
+        value = checkRedirectUri(value)
+        break
+      case 'scope':
+        value = scopeString(value as string | string[] | undefined)
+        break
+      case 'codeChallengeMethod':
+        if (p.codeChallenge === undefined) {
+          if (value !== undefined) throw new ConfigError('codeChallenge', 'is required with codeChallengeMethod')
+        } else if ((value ??= 'S256') !== 'S256') {
+          throw new ConfigError(key, 'must be "S256"')
+        }
+        break
+      case 'maxAge':
+        if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 0)) {
+          throw new ConfigError(key, 'must be a whole number of seconds (0 or more)')
+        }
+        break
+      case 'responseMode':
+        if (value !== undefined && value !== 'query' && value !== 'form_post') throw new ConfigError(key, 'must be "query" or "form_post"')
+        break
+      default:
+        if (value !== undefined) requireText(value, key)
     }
-    add('response_mode', p.responseMode)
+    // (max_age: a safe integer, which URLSearchParams writes in plain decimal digits)
+    if (value !== undefined) q.set(name, value as string)
   }
-  if (p.extraParams !== undefined) {
-    if (typeof p.extraParams !== 'object' || p.extraParams === null) throw new ConfigError('extraParams', 'must be an object of strings')
-    for (const [name, value] of Object.entries(p.extraParams)) {
-      if (NAMED_PARAMS.has(name)) throw new ConfigError(`extraParams.${name}`, 'has its own option; use that instead')
-      if (typeof value !== 'string') throw new ConfigError(`extraParams.${name}`, 'must be a string')
-      if (LONE_SURROGATE.test(name) || LONE_SURROGATE.test(value)) {
-        throw new ConfigError(`extraParams.${name}`, 'must be well-formed text (it has a lone UTF-16 surrogate)')
-      }
-      q.set(name, value)
+  const extra = p.extraParams
+  if (extra !== undefined) {
+    if (typeof extra !== 'object' || extra === null) throw new ConfigError('extraParams', 'must be an object')
+    for (const name of Object.keys(extra)) {
+      const field = `extraParams.${name}`
+      if (params.some((param) => param[1] === name)) throw new ConfigError(field, 'has its own option')
+      const value = extra[name]
+      if (typeof value !== 'string') throw new ConfigError(field, 'must be a string')
+      q.set(wellFormed(name, field), wellFormed(value, field))
     }
   }
   return url
@@ -299,21 +301,13 @@ export function buildLogoutUrl(p: BuildLogoutUrlParams): URL {
   if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
   const clientId = requireText(p.clientId, 'clientId')
   const returnTo = p.returnTo === undefined ? undefined : checkRedirectUri(p.returnTo, 'returnTo')
-  const idTokenHint = optionalText(p.idTokenHint, 'idTokenHint')
+  const idTokenHint = p.idTokenHint === undefined ? undefined : requireText(p.idTokenHint, 'idTokenHint')
   const endpoint = p.endpoint ?? (idTokenHint !== undefined || p.endSessionEndpoint !== undefined ? 'oidc' : 'v2')
   if (endpoint !== 'v2' && endpoint !== 'oidc') throw new ConfigError('endpoint', 'must be "v2" or "oidc"')
   let url: URL
   if (p.endSessionEndpoint !== undefined) {
     if (endpoint === 'v2') throw new ConfigError('endpoint', '"v2" needs an Auth0 "domain", not an endSessionEndpoint')
-    try {
-      url = new URL(requireText(p.endSessionEndpoint, 'endSessionEndpoint'))
-    } catch (err) {
-      if (err instanceof ConfigError) throw err
-      throw new ConfigError('endSessionEndpoint', 'must be an absolute URL')
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConfigError('endSessionEndpoint', 'must be an http or https URL')
-    }
+    url = httpUrl(p.endSessionEndpoint, 'endSessionEndpoint')
   } else if (p.domain !== undefined) {
     url = new URL(`https://${normalizeDomain(p.domain)}/${endpoint === 'v2' ? 'v2/logout' : 'oidc/logout'}`)
   } else {

@@ -6,19 +6,14 @@ import { ConfigError } from './errors.js'
  * trailing slash; refuses anything with a path, a query, credentials or plain http.
  */
 export function normalizeDomain(domain: string, field = 'domain'): string {
-  if (typeof domain !== 'string' || domain.trim() === '') {
-    throw new ConfigError(field, 'must be a host name such as "tenant.eu.auth0.com"')
-  }
-  const raw = domain.trim()
-  if (/^http:\/\//i.test(raw)) throw new ConfigError(field, 'must use https (give the host name alone, e.g. "tenant.eu.auth0.com")')
-  let url: URL
+  const raw = typeof domain === 'string' ? domain.trim() : ''
+  let url: URL | undefined
   try {
+    // Plain http is refused: "http://" stays in front of the host and makes it fail below.
     url = new URL(/^https:\/\//i.test(raw) ? raw : `https://${raw}`)
-  } catch {
-    throw new ConfigError(field, 'must be a host name such as "tenant.eu.auth0.com"')
-  }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
-    throw new ConfigError(field, 'must be a host name alone, without a path, query or credentials')
+  } catch {}
+  if (raw === '' || !url || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(field, 'must be a host name alone (https), such as "tenant.eu.auth0.com"')
   }
   return url.host
 }
