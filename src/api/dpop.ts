@@ -1,5 +1,5 @@
 // DPoP proofs (RFC 9449) on the resource-server side: the proof JWT, its binding to the request and to the token.
-import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose'
+import { type JWK, type JWSHeaderParameters, base64url, compactVerify } from 'jose'
 import { InvalidTokenError } from '../errors.js'
 
 /**
@@ -24,11 +24,30 @@ export interface DpopRequest {
 export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA', 'Ed25519']
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
 
-function b64u(bytes: ArrayBuffer): string {
-  let s = ''
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b)
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+/** SHA-256 of a string, base64url: the `ath` of a token, or a JWK thumbprint. */
+async function sha256(text: string): Promise<string> {
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))))
+}
+
+/**
+ * The JWK SHA-256 thumbprint (RFC 7638 §3.2): the key type's required members, in
+ * lexicographic order, as JSON without whitespace. Undefined when one of them is not a string.
+ */
+function thumbprint(jwk: JWK): Promise<string> | undefined {
+  const members = jwk.kty === 'EC' ? ['crv', 'kty', 'x', 'y'] : jwk.kty === 'OKP' ? ['crv', 'kty', 'x'] : jwk.kty === 'RSA' ? ['e', 'kty', 'n'] : []
+  const required: Record<string, unknown> = {}
+  for (const m of members) required[m] = jwk[m as keyof JWK]
+  if (members.length === 0 || !members.every((m) => typeof required[m] === 'string')) return undefined
+  return sha256(JSON.stringify(required))
+}
+
+/** The proof's own public key, from its `jwk` header (jose refuses a private or symmetric one). */
+function embeddedKey(header: JWSHeaderParameters): JWK {
+  const jwk = header.jwk
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new TypeError('no embedded jwk')
+  return { ...jwk }
 }
 
 function dpopError(description: string): InvalidTokenError {
@@ -51,11 +70,19 @@ export async function checkDpopProof(
 ): Promise<void> {
   if (typeof request.proof !== 'string' || request.proof === '') throw dpopError('The access token is DPoP-bound but the request has no DPoP proof')
   let payload: Record<string, unknown>
-  let header: { jwk?: unknown }
+  let header: JWSHeaderParameters
   try {
-    const result = await jwtVerify(request.proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS })
-    payload = result.payload
+    const result = await compactVerify(request.proof, embeddedKey, { algorithms: DPOP_ALGORITHMS })
     header = result.protectedHeader
+    const typ = header.typ?.toLowerCase()
+    if (typ !== 'dpop+jwt' && typ !== 'application/dpop+jwt') throw new TypeError('typ')
+    if (header.b64 === false) throw new TypeError('b64')
+    payload = JSON.parse(decoder.decode(result.payload)) as Record<string, unknown>
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new TypeError('claims')
+    // A proof's own time claims, when it has them, as any JWT's (no leeway, as before).
+    const now = Date.now() / 1000
+    if (payload.exp !== undefined && (typeof payload.exp !== 'number' || payload.exp <= Math.floor(now))) throw new TypeError('exp')
+    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > Math.floor(now))) throw new TypeError('nbf')
   } catch {
     throw dpopError('The DPoP proof is not a valid dpop+jwt signed with its embedded key')
   }
@@ -73,10 +100,9 @@ export async function checkDpopProof(
   if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > options.maxAgeSeconds + options.clockToleranceSeconds) {
     throw dpopError('The DPoP proof is too old or from the future (iat)')
   }
-  const ath = b64u(await crypto.subtle.digest('SHA-256', encoder.encode(accessToken)))
+  const ath = await sha256(accessToken)
   if (payload.ath !== ath) throw dpopError('The DPoP proof is not for this access token (ath)')
-  const thumbprint = await calculateJwkThumbprint(header.jwk as Parameters<typeof calculateJwkThumbprint>[0])
-  if (thumbprint !== jkt) throw dpopError('The DPoP proof is signed with a key the access token is not bound to (cnf.jkt)')
+  if ((await thumbprint(header.jwk as JWK)) !== jkt) throw dpopError('The DPoP proof is signed with a key the access token is not bound to (cnf.jkt)')
   if (typeof payload.jti !== 'string' || payload.jti === '') throw dpopError('The DPoP proof has no jti')
   // Remember the jti for as long as the proof could still be accepted.
   const acceptedUntil = payload.iat + options.maxAgeSeconds + options.clockToleranceSeconds

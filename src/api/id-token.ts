@@ -1,10 +1,10 @@
 // verifyIdToken: a full check of an ID token received from elsewhere, signature included.
 import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
-import { AuthcodeError, ConfigError, IdTokenError, TimeoutError } from '../errors.js'
+import { AuthcodeError, ConfigError, IdTokenError } from '../errors.js'
 import { checkOrganization } from '../organization.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
 import type { IdTokenClaims } from '../token-set.js'
-import { cachedIssuerKeys } from './keys.js'
+import { NoMatchingKeyError, cachedIssuerKeys } from './keys.js'
 
 /**
  * Options of {@link verifyIdToken}.
@@ -81,11 +81,10 @@ export async function verifyIdToken<S extends StandardSchemaV1 | undefined = und
     }))
   } catch (err) {
     if (err instanceof AuthcodeError) throw err
-    if (err instanceof joseErrors.JWKSTimeout) throw err.cause instanceof AuthcodeError ? err.cause : new TimeoutError('The request for the issuer\'s JWKS timed out')
     if (err instanceof joseErrors.JWTExpired) throw new IdTokenError('The ID token has expired')
     if (err instanceof joseErrors.JWTClaimValidationFailed) throw new IdTokenError(`The ID token failed the "${err.claim}" check`)
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new IdTokenError('The ID token signature is invalid')
-    if (err instanceof joseErrors.JWKSNoMatchingKey) throw new IdTokenError('The ID token is signed with a key the issuer does not publish')
+    if (err instanceof NoMatchingKeyError) throw new IdTokenError('The ID token is signed with a key the issuer does not publish')
     if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new IdTokenError('The ID token is signed with an algorithm that is not accepted')
     throw new IdTokenError('The ID token could not be verified')
   }

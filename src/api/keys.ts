@@ -1,8 +1,7 @@
 // The issuer's signing keys, for every verifier in authcode/api: domain -> fixed JWKS path, issuer -> discovery.
-import { type JWTVerifyGetKey, createRemoteJWKSet, customFetch as joseCustomFetch, jwksCache as joseJwksCache } from 'jose'
+import type { JWK, JWSHeaderParameters } from 'jose'
 import { normalizeDomain } from '../domain.js'
-import { ConfigError, ResponseError } from '../errors.js'
-import { type HttpSettings, send } from '../http.js'
+import { AuthcodeError, ConfigError, NetworkError, ResponseError, TimeoutError } from '../errors.js'
 
 /** Where the keys come from, as the public verifier options give it. */
 export interface KeySource {
@@ -14,17 +13,165 @@ export interface KeySource {
   jwksCache?: { jwks?: { keys: Record<string, unknown>[] }; uat?: number } | undefined
 }
 
-/** The expected issuer and a key resolver for jose's `jwtVerify`. */
+/**
+ * Resolves the verification key for a JWS protected header: the one JWK of the key set that
+ * fits its `alg` and `kid`. Synchronous once the key set is loaded (the hot path); a promise
+ * while it is being fetched. Throws {@link NoMatchingKeyError} when the issuer publishes no
+ * such key, and ResponseError/NetworkError/TimeoutError/ConfigError when the keys cannot be had.
+ */
+export type KeyResolver = (header: JWSHeaderParameters) => JWK | Promise<JWK>
+
+/** The expected issuer and a key resolver for jose's `compactVerify`/`jwtVerify`. */
 export interface IssuerKeys {
   issuer: string
-  getKey: JWTVerifyGetKey
+  getKey: KeyResolver
+}
+
+/** The key set has no key for the token's `alg` and `kid` (even after a refetch). */
+export class NoMatchingKeyError extends Error {}
+
+// As jose's remote key sets: keys are refetched when 10 minutes old, and an unknown kid
+// triggers a refetch at most every 30 s (a flood of forged kids cannot hammer the issuer).
+const MAX_AGE_MS = 600_000
+const COOLDOWN_MS = 30_000
+
+// Cloudflare Workers do not let one request wait on I/O another request started, so there
+// each cold verification fetches for itself (as jose does); elsewhere they share one fetch.
+const SHARE_FETCH = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent !== 'Cloudflare-Workers'
+
+/** The JWK key type and curve an algorithm needs (as jose selects keys from a key set). */
+function fits(jwk: Record<string, unknown>, alg: string, kid: unknown): boolean {
+  const kty = /^(RS|PS)/.test(alg) ? 'RSA' : /^ES/.test(alg) ? 'EC' : /^Ed/.test(alg) ? 'OKP' : undefined
+  const crv = alg === 'ES256' ? 'P-256' : alg === 'ES384' ? 'P-384' : alg === 'ES512' ? 'P-521' : alg === 'Ed25519' ? 'Ed25519' : undefined
+  return (
+    jwk.kty === kty &&
+    (kid === undefined || jwk.kid === kid) &&
+    (jwk.alg === undefined || jwk.alg === alg) &&
+    (jwk.use === undefined || jwk.use === 'sig') &&
+    (!Array.isArray(jwk.key_ops) || jwk.key_ops.includes('verify')) &&
+    (crv === undefined || jwk.crv === crv)
+  )
+}
+
+/**
+ * A cached key set behind `load`: fetched on first use (concurrent first uses share one
+ * fetch), refetched when 10 minutes old or, after a 30 s cooldown, for an unknown `kid`.
+ * `persist` is read once (a fresh copy saves the first fetch) and written after each fetch.
+ */
+function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySource['jwksCache']): KeyResolver {
+  let keys: Record<string, unknown>[] | undefined
+  let uat = 0
+  let pending: Promise<void> | undefined
+  // alg + kid -> the JWK (a copy: jose freezes what it is given), so a warm lookup is one Map.get.
+  let chosen = new Map<string, JWK>()
+  if (persist !== undefined && Array.isArray(persist.jwks?.keys) && typeof persist.uat === 'number' && Date.now() - persist.uat < MAX_AGE_MS) {
+    keys = persist.jwks.keys
+    uat = persist.uat
+  }
+
+  const reload = (): Promise<void> =>
+    (pending = (SHARE_FETCH && pending) || load().then(
+      (loaded) => {
+        pending = undefined
+        keys = loaded
+        uat = Date.now()
+        chosen = new Map()
+        if (persist !== undefined) {
+          persist.jwks = { keys: loaded }
+          persist.uat = uat
+        }
+      },
+      (err: unknown) => {
+        pending = undefined // a failed fetch is tried again next time
+        throw err
+      },
+    ))
+
+  const pick = (alg: string, kid: unknown, id: string): JWK | undefined => {
+    const found = keys?.filter((jwk) => fits(jwk, alg, kid))
+    if (found?.length !== 1) return undefined // none, or several with no kid to tell them apart
+    const jwk = { ...found[0] } as JWK
+    chosen.set(id, jwk)
+    return jwk
+  }
+
+  const slow = async (alg: string, kid: unknown, id: string): Promise<JWK> => {
+    if (keys === undefined || Date.now() - uat >= MAX_AGE_MS) await reload()
+    let jwk = chosen.get(id) ?? pick(alg, kid, id)
+    if (jwk === undefined && Date.now() - uat >= COOLDOWN_MS) {
+      await reload()
+      jwk = pick(alg, kid, id)
+    }
+    if (jwk === undefined) throw new NoMatchingKeyError('no key in the JWKS matches the token')
+    return jwk
+  }
+
+  return (header) => {
+    const alg = String(header.alg)
+    const kid = header.kid
+    const id = kid === undefined ? alg : `${alg} ${String(kid)}`
+    const hit = chosen.get(id)
+    return hit !== undefined && Date.now() - uat < MAX_AGE_MS ? hit : slow(alg, kid, id)
+  }
+}
+
+/** No key set or discovery document has a reason to be larger: a larger body is refused. */
+const MAX_BODY = 1024 * 1024
+
+/**
+ * One GET of a JSON document (a JWKS or a discovery document), its body read in full, under one
+ * timeout for the headers and the body; tried a second time after 100 ms when the network
+ * failed or the server answered 429/5xx. This is the only request the verifier makes, so it
+ * stays this small rather than carry the whole of http.ts into every API's bundle.
+ *
+ * @throws {TimeoutError} no full answer within `timeoutMs`.
+ * @throws {NetworkError} the server could not be reached.
+ * @throws {ResponseError} a body over 1 MiB.
+ */
+async function getJsonOnce(fetchFn: typeof fetch, url: string, timeoutMs: number, redirect?: 'manual', retry = true): Promise<{ status: number; body: unknown }> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), timeoutMs)
+  const where = url.replace(/[?#].*/, '')
+  // Not every fetch stops reading a body when its signal aborts, so the timer races the body too.
+  const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new TimeoutError(`No answer from ${where} within ${timeoutMs} ms (timeoutMs)`))))
+  aborted.catch(() => {})
+  let status = 0
+  try {
+    const res = await Promise.race([fetchFn(url, { headers: { accept: 'application/json' }, signal: controller.signal, ...(redirect && { redirect }) }), aborted])
+    status = res.status
+    if (status !== 200) {
+      res.body?.cancel().catch(() => {})
+      if (retry && (status === 429 || status >= 500)) throw new ResponseError(status, '')
+      return { status, body: undefined }
+    }
+    const text = Number(res.headers.get('content-length')) > MAX_BODY ? '' : await Promise.race([res.text(), aborted])
+    if (text === '' || text.length > MAX_BODY) throw new ResponseError(status, `${where} answered with an empty body or one over 1 MiB`)
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      // not JSON: the caller says what it expected
+    }
+    return { status, body }
+  } catch (err) {
+    if (err instanceof TimeoutError || (err instanceof AuthcodeError && status === 200)) throw err
+    if (retry) {
+      clearTimeout(timer)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      return getJsonOnce(fetchFn, url, timeoutMs, redirect, false)
+    }
+    if (err instanceof AuthcodeError) throw err
+    const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code
+    throw new NetworkError(`Could not reach ${where} (${typeof code === 'string' ? code : 'network error'})`)
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /**
  * Validates a key source and makes the resolver. With `domain` the JWKS is Auth0's fixed
  * `/.well-known/jwks.json`; with `issuer` it is the `jwks_uri` of the discovery document,
- * fetched once (on first use) and checked to name the same issuer. jose caches the keys and
- * refetches on an unknown `kid` after a cooldown; concurrent first uses share one fetch.
+ * fetched once (on first use) and checked to name the same issuer.
  *
  * @throws {ConfigError} for a bad domain/issuer/fetch/timeout.
  */
@@ -33,30 +180,25 @@ export function issuerKeys(o: KeySource): IssuerKeys {
   const timeoutMs = o.timeoutMs ?? 5_000
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new ConfigError('timeoutMs', 'must be a whole number of milliseconds above 0')
   const insecure = o.allowInsecureRequests === true
-  const http: HttpSettings = {
-    fetch: o.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args)),
-    timeoutMs,
-    retries: 1,
-    maxRetryDelayMs: 1_000,
-  }
-  const options = {
-    // Our own timeout and retry govern each request; jose's overall limit only backs them up.
-    timeoutDuration: timeoutMs * (http.retries + 1) + 1_000,
-    // A failed key fetch is the issuer's outage, not a bad token: throw our own error so the
-    // verifiers can tell the two apart (an API answers 503, not 401).
-    [joseCustomFetch]: async (url: string, init: { headers: Headers; method: 'GET'; redirect: 'manual'; signal: AbortSignal }) => {
-      const res = await send(http, url, { headers: init.headers, method: init.method, redirect: init.redirect }, { idempotent: true, signal: init.signal })
-      if (res.status !== 200) throw new ResponseError(res.status, `The issuer's JWKS endpoint answered ${res.status}`)
-      return res
-    },
-    ...(o.jwksCache !== undefined && { [joseJwksCache]: o.jwksCache as Record<string, never> }),
+  const fetchFn = o.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args))
+  const getJson = (url: string, redirect?: 'manual') => getJsonOnce(fetchFn, url, timeoutMs, redirect)
+  // A failed key fetch is the issuer's outage, not a bad token: our own errors let the
+  // verifiers tell the two apart (an API answers 503, not 401).
+  const loadJwks = async (url: string): Promise<Record<string, unknown>[]> => {
+    const { status, body } = await getJson(url, 'manual')
+    if (status !== 200) throw new ResponseError(status, `The issuer's JWKS endpoint answered ${status}`)
+    const keys = (body as { keys?: unknown } | undefined)?.keys
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'object' && k !== null && !Array.isArray(k))) {
+      throw new ResponseError(0, 'The issuer\'s JWKS is not a valid JSON Web Key Set')
+    }
+    return keys as Record<string, unknown>[]
   }
 
   if (o.domain !== undefined && o.issuer !== undefined) throw new ConfigError('issuer', 'give "domain" or "issuer", not both')
   if (o.domain !== undefined) {
     const host = normalizeDomain(o.domain)
-    const keys = createRemoteJWKSet(new URL(`https://${host}/.well-known/jwks.json`), options)
-    return { issuer: `https://${host}/`, getKey: (header, token) => keys(header, token) }
+    const jwksUrl = `https://${host}/.well-known/jwks.json`
+    return { issuer: `https://${host}/`, getKey: keySet(() => loadJwks(jwksUrl), o.jwksCache) }
   }
   if (typeof o.issuer !== 'string') throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
   let url: URL
@@ -71,34 +213,26 @@ export function issuerKeys(o: KeySource): IssuerKeys {
     throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
   }
 
-  let pending: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined
-  const discover = async () => {
+  // The jwks_uri, discovered once; a failed discovery is tried again on the next fetch.
+  let jwksUri: string | undefined
+  const discover = async (): Promise<string> => {
     const base = issuer.endsWith('/') ? issuer : `${issuer}/`
-    const res = await send(http, new URL('.well-known/openid-configuration', base).href, { method: 'GET', headers: { accept: 'application/json' } }, { idempotent: true })
-    const meta = (res.ok ? await res.json().catch(() => undefined) : undefined) as { issuer?: unknown; jwks_uri?: unknown } | undefined
+    const { status, body } = await getJson(new URL('.well-known/openid-configuration', base).href)
+    const meta = body as { issuer?: unknown; jwks_uri?: unknown } | undefined
     if (typeof meta?.jwks_uri !== 'string') {
-      throw new ResponseError(res.status, `The discovery document of ${issuer} could not be read or has no jwks_uri`)
+      throw new ResponseError(status, `The discovery document of ${issuer} could not be read or has no jwks_uri`)
     }
     if (meta.issuer !== issuer) {
       // A configuration mistake, not an outage: the provider calls itself something else.
       throw new ConfigError('issuer', `the discovery document names the issuer ${String(meta.issuer).slice(0, 200)}; configure exactly that`)
     }
-    const jwksUri = new URL(meta.jwks_uri)
-    if (jwksUri.protocol !== 'https:' && !(insecure && jwksUri.protocol === 'http:')) {
+    const found = new URL(meta.jwks_uri)
+    if (found.protocol !== 'https:' && !(insecure && found.protocol === 'http:')) {
       throw new ConfigError('issuer', 'the jwks_uri is not https; set allowInsecureRequests for local development only')
     }
-    return createRemoteJWKSet(jwksUri, options)
+    return found.href
   }
-  return {
-    issuer,
-    getKey: async (header, token) => {
-      pending ??= discover().catch((err: unknown) => {
-        pending = undefined // a failed discovery is tried again next time
-        throw err
-      })
-      return (await pending)(header, token)
-    },
-  }
+  return { issuer, getKey: keySet(async () => loadJwks((jwksUri ??= await discover())), o.jwksCache) }
 }
 
 // Key resolvers for the one-shot functions (verifyIdToken, verifyLogoutToken), so repeated

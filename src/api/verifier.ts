@@ -1,9 +1,9 @@
 // createAccessTokenVerifier: checks a Bearer access token against the issuer's JWKS, for any API in any runtime.
-import { type JWTPayload, type JWTVerifyGetKey, jwtVerify, errors as joseErrors } from 'jose'
-import { AuthcodeError, ConfigError, InvalidTokenError, ResponseError, TimeoutError } from '../errors.js'
+import { compactVerify } from 'jose'
+import { AuthcodeError, ConfigError, InvalidTokenError } from '../errors.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
 import { type DpopRequest, checkDpopProof, jtiCache } from './dpop.js'
-import { issuerKeys } from './keys.js'
+import { type KeyResolver, NoMatchingKeyError, issuerKeys } from './keys.js'
 import { parseAuthorization, requireScopes } from './scopes.js'
 
 /**
@@ -122,52 +122,51 @@ export type AccessTokenVerifier<C = {}> = (
 
 const ALLOWED_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt'])
 
-/** The parts of a token, to say what it is when it is not a signed JWT. */
+/** Why a token is not a compact JWS (three dot-separated parts), or undefined when it is one. */
 function describeNonJws(token: string): string | undefined {
-  const parts = token.split('.')
-  if (parts.length === 5) {
+  let dots = 0
+  for (let i = token.indexOf('.'); i !== -1; i = token.indexOf('.', i + 1)) dots++
+  if (dots === 2) return undefined
+  if (dots === 4) {
     return 'The access token is encrypted (a JWE), not a signed JWT: Auth0 issues those when the login asked for no "audience". Add your API identifier as "audience" to the authorization request'
   }
-  if (parts.length !== 3) {
-    return 'The access token is not a JWT (an opaque token, e.g. one for /userinfo only): request it with your API identifier as "audience"'
-  }
-  return undefined
+  return 'The access token is not a JWT (an opaque token, e.g. one for /userinfo only): request it with your API identifier as "audience"'
 }
 
+/** The message for a failed registered-claim check, naming the claim. */
+function claimError(claim: string): InvalidTokenError {
+  const what =
+    claim === 'iss' ? 'is from another issuer ("iss")' :
+    claim === 'aud' ? 'is not for this API ("aud"); check the audience the client requested' :
+    claim === 'nbf' ? 'is not valid yet ("nbf")' :
+    claim === 'iat' ? 'has a bad "iat"' :
+    `failed the "${claim}" check`
+  return new InvalidTokenError(`The access token ${what}`)
+}
+
+/** jose's errors by their stable `code` (no need to bundle its error classes for `instanceof`). */
 function toInvalidToken(err: unknown): AuthcodeError {
   if (err instanceof AuthcodeError) return err
-  if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('The access token has expired')
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    const claim = err.claim
-    const what =
-      claim === 'iss' ? 'is from another issuer ("iss")' :
-      claim === 'aud' ? 'is not for this API ("aud"); check the audience the client requested' :
-      claim === 'nbf' ? 'is not valid yet ("nbf")' :
-      claim === 'iat' ? 'has a bad "iat"' :
-      `failed the "${claim}" check`
-    return new InvalidTokenError(`The access token ${what}`)
-  }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new InvalidTokenError('The access token is signed with an algorithm this API does not accept (see "algorithms")')
-  }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('The access token signature is invalid')
-  if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+  if (err instanceof NoMatchingKeyError) {
     return new InvalidTokenError('The access token is signed with a key the issuer does not publish (unknown "kid")')
   }
-  if (err instanceof joseErrors.JWKSTimeout) {
-    return err.cause instanceof AuthcodeError ? err.cause : new TimeoutError('The request for the issuer\'s JWKS timed out')
+  const code = (err as { code?: unknown } | null)?.code
+  if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') {
+    return new InvalidTokenError('The access token is signed with an algorithm this API does not accept (see "algorithms")')
   }
-  if (err instanceof joseErrors.JWKSInvalid) return new ResponseError(0, 'The issuer\'s JWKS is not a valid JSON Web Key Set')
-  if (err instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('The access token uses an unsupported algorithm or key type')
-  if (err instanceof joseErrors.JOSEError) return new InvalidTokenError('The access token is malformed')
+  if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return new InvalidTokenError('The access token signature is invalid')
+  if (code === 'ERR_JOSE_NOT_SUPPORTED') return new InvalidTokenError('The access token uses an unsupported algorithm or key type')
+  if (typeof code === 'string' && code.startsWith('ERR_J')) return new InvalidTokenError('The access token is malformed')
   return new InvalidTokenError('The access token could not be verified')
 }
+
+const decoder = new TextDecoder()
 
 /**
  * Makes a verifier for the access tokens your API receives: the JWT signature against the
  * issuer's JWKS (fetched once, cached, refetched on an unknown `kid` after a 30 s cooldown;
- * concurrent cold verifications share one fetch — except on Cloudflare Workers, where jose
- * cannot share a fetch between requests), then `iss`, `aud`, `exp`, `nbf`, `alg`
+ * concurrent cold verifications share one fetch — except on Cloudflare Workers, where one
+ * request cannot wait on another's fetch), then `iss`, `aud`, `exp`, `nbf`, `alg`
  * (RS256 only by default) and the RFC 9068 `typ` when present (`at+jwt` or Auth0's `JWT`).
  *
  * The verifier takes a raw JWT or the `Authorization` header value (`Bearer …`, any case).
@@ -222,28 +221,49 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
   }
   const dpopMaxAge = o.dpopMaxAgeSeconds ?? 300
   const { issuer, getKey } = issuerKeys(o)
-  const keys: JWTVerifyGetKey = symmetric.length > 0 ? async () => new TextEncoder().encode(o.secret) : getKey
-  const seenProof = jtiCache()
+  const secret = symmetric.length > 0 ? new TextEncoder().encode(o.secret) : undefined
+  const keys: KeyResolver | (() => Uint8Array) = secret === undefined ? getKey : () => secret
+  const joseOptions = { algorithms }
+  let seenProof: ReturnType<typeof jtiCache> | undefined
   const schema = o.claims
 
-  return async (input, verifyOptions = {}) => {
+  return async (input, verifyOptions) => {
     // A bare token has no whitespace; anything else is read as an Authorization header value.
     const text = typeof input === 'string' ? input.trim() : ''
-    const header = text === '' || /\s/.test(text) || /^(bearer|dpop)$/i.test(text) ? parseAuthorization(input) : undefined
+    const header = text === '' || /\s|^(?:bearer|dpop)$/i.test(text) ? parseAuthorization(input) : undefined
     const raw = header?.token ?? text
     const nonJws = describeNonJws(raw)
     if (nonJws !== undefined) throw new InvalidTokenError(nonJws)
-    let payload: JWTPayload
-    let typ: string | undefined
+    // jose checks the signature, the algorithm against the allow-list and "crit"; the claims are ours.
+    let verified: { payload: Uint8Array; protectedHeader: { typ?: string | undefined; b64?: boolean | undefined } }
     try {
-      const result = await jwtVerify(raw, keys, { issuer, audience: audiences, algorithms, clockTolerance: tolerance, requiredClaims: ['exp', 'sub'] })
-      payload = result.payload
-      typ = result.protectedHeader.typ
+      verified = await compactVerify(raw, keys, joseOptions)
     } catch (err) {
       throw toInvalidToken(err)
     }
-    if (typ !== undefined && !ALLOWED_TYP.has(typ.toLowerCase())) {
-      throw new InvalidTokenError(`The token's "typ" (${typ.slice(0, 40)}) says it is not an access token`)
+    const { typ, b64 } = verified.protectedHeader
+    let payload: AccessTokenClaims
+    try {
+      // A JWT never has an unencoded payload (RFC 7797), and its claims are a JSON object.
+      if (b64 === false) throw new TypeError()
+      payload = JSON.parse(decoder.decode(verified.payload)) as AccessTokenClaims
+    } catch {
+      throw new InvalidTokenError('The access token is malformed')
+    }
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidTokenError('The access token is malformed')
+    for (const claim of ['exp', 'sub', 'aud', 'iss']) if (!(claim in payload)) throw claimError(claim)
+    if (payload.iss !== issuer) throw claimError('iss')
+    const aud: unknown = payload.aud
+    if (!(typeof aud === 'string' ? audiences.includes(aud) : Array.isArray(aud) && aud.some((a) => audiences.includes(a as string)))) {
+      throw claimError('aud')
+    }
+    if (payload.iat !== undefined && typeof payload.iat !== 'number') throw claimError('iat')
+    const now = Math.floor(Date.now() / 1000)
+    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + tolerance)) throw claimError('nbf')
+    if (typeof payload.exp !== 'number') throw claimError('exp')
+    if (payload.exp <= now - tolerance) throw new InvalidTokenError('The access token has expired')
+    if (typ !== undefined && !ALLOWED_TYP.has(String(typ).toLowerCase())) {
+      throw new InvalidTokenError(`The token's "typ" (${String(typ).slice(0, 40)}) says it is not an access token`)
     }
     // DPoP (RFC 9449 §7): a bound token only with the DPoP scheme and a proof; a DPoP scheme only for a bound token.
     const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt
@@ -251,16 +271,15 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
       if (header?.scheme !== 'DPoP') {
         throw new InvalidTokenError('The access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', { scheme: 'DPoP' })
       }
-      if (verifyOptions.dpop === undefined) {
+      if (verifyOptions?.dpop === undefined) {
         throw new InvalidTokenError('The access token is DPoP-bound and this API was not given the request to check its proof', { scheme: 'DPoP' })
       }
-      await checkDpopProof(verifyOptions.dpop, raw, jkt, { maxAgeSeconds: dpopMaxAge, clockToleranceSeconds: tolerance, seen: seenProof })
+      await checkDpopProof(verifyOptions.dpop, raw, jkt, { maxAgeSeconds: dpopMaxAge, clockToleranceSeconds: tolerance, seen: (seenProof ??= jtiCache()) })
     } else if (header?.scheme === 'DPoP') {
       throw new InvalidTokenError('The DPoP scheme was used with a token that is not DPoP-bound', { error: 'invalid_token', scheme: 'DPoP' })
     }
-    if (verifyOptions.requiredScopes !== undefined && verifyOptions.requiredScopes.length > 0) {
-      requireScopes(payload as { scope?: unknown; permissions?: unknown }, verifyOptions.requiredScopes)
-    }
+    const required = verifyOptions?.requiredScopes
+    if (required !== undefined && required.length > 0) requireScopes(payload, required)
     if (schema === undefined) return payload as AccessTokenClaims & InferClaims<S>
     const checked = await validateWithSchema(schema, payload)
     if (!checked.ok) throw new InvalidTokenError(`The access token's claims do not match the expected schema: ${checked.problem}`)
