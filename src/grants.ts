@@ -91,8 +91,8 @@ export async function exchangeWith<S extends StandardSchemaV1 | undefined = unde
   const { json, claims } = await call(
     s,
     ctx,
-    () =>
-      o.authorizationCodeGrantRequest(as, s.client, s.auth, validated, redirectUri, p.codeVerifier ?? o.nopkce, requestOptions(s, false, p.signal, [code, p.codeVerifier])),
+    (holds) =>
+      o.authorizationCodeGrantRequest(as, s.client, s.auth, validated, redirectUri, p.codeVerifier ?? o.nopkce, requestOptions(s, false, p.signal, [code, p.codeVerifier], holds)),
     async (res) => {
       const json = await o.processAuthorizationCodeResponse(as, s.client, res, {
         expectedNonce: p.nonce ?? o.expectNoNonce,
@@ -123,9 +123,9 @@ export async function refreshWith(config: ResolvedConfig, p: RefreshParams): Pro
   const { json, claims } = await call(
     s,
     { endpoint: 'token', grant: 'refresh_token', secrets: [refreshToken] },
-    () =>
+    (holds) =>
       o.refreshTokenGrantRequest(as, s.client, s.auth, refreshToken, {
-        ...requestOptions(s, false, p.signal, [refreshToken]),
+        ...requestOptions(s, false, p.signal, [refreshToken], holds),
         ...(scope !== undefined && { additionalParameters: { scope } }),
       }),
     async (res) => {

@@ -22,6 +22,21 @@ export interface RequestPolicy {
   signal?: AbortSignal | undefined
   /** Values to redact from any error text kept on a NetworkError's cause. */
   secrets?: ReadonlyArray<string | undefined>
+  /**
+   * Given by a caller that reads the body itself and then calls {@link Hold.release}: a reply
+   * with a declared length within the cap is handed back as it came, its body still under the
+   * attempt's timer (no copy), and the timer's hold is pushed here. Without it every body is
+   * read under the timer and handed back as a fresh Response.
+   */
+  holds?: Hold[]
+}
+
+/** The timer of an attempt whose body the caller reads: race `expired`, then `release()`. */
+export interface Hold {
+  /** Rejects with the TimeoutError (or AbortError) that ends the attempt. */
+  readonly expired: Promise<never>
+  /** Stops the timer and the caller's-signal listener. */
+  release(): void
 }
 
 type FetchInit = Omit<RequestInit, 'signal'>
@@ -29,7 +44,8 @@ type FetchInit = Omit<RequestInit, 'signal'>
 // Errors whose runtime code means no byte reached the server, so even a code exchange may retry.
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 
-function errorCode(err: unknown): string | undefined {
+/** The runtime's error code (ECONNRESET, UND_ERR_SOCKET, …) of an error or its causes. */
+export function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const own = (err as { code?: unknown }).code
   if (typeof own === 'string') return own
@@ -88,44 +104,61 @@ function abortError(signal: AbortSignal): AbortError {
 
 /**
  * One attempt: fetch with a timer that covers the headers and the whole body. The body is
- * read here so a server that stalls mid-body still times out; the caller gets a fresh
- * Response over the bytes.
+ * read here so a server that stalls mid-body still times out, and the caller gets a fresh
+ * Response over the bytes; or, for a caller that holds the timer (policy.holds) and a declared
+ * length within the cap, the Response as it came, the timer running until the caller releases it.
  */
-async function attempt(settings: HttpSettings, url: string, init: FetchInit, signal?: AbortSignal): Promise<Response> {
+async function attempt(settings: HttpSettings, url: string, init: FetchInit, policy: RequestPolicy): Promise<Response> {
+  const { signal } = policy
   const controller = new AbortController()
-  let timedOut = false
+  let fail!: (err: unknown) => void
+  // Rejected by the timer or the caller's signal, so the wait ends even with a fetch that does
+  // not stop reading a body when its signal aborts (msw does not).
+  const expired = new Promise<never>((_, reject) => (fail = reject))
+  expired.catch(() => {})
   const timer = setTimeout(() => {
-    timedOut = true
+    fail(new TimeoutError(`No answer from ${describeUrl(url)} within ${settings.timeoutMs} ms (timeoutMs)`))
     controller.abort()
   }, settings.timeoutMs)
-  const onAbort = () => controller.abort(signal?.reason)
+  const onAbort = () => {
+    fail(abortError(signal!))
+    controller.abort(signal?.reason)
+  }
   signal?.addEventListener('abort', onAbort, { once: true })
+  const release = () => {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+  }
+  let held = false
   try {
-    // Not every fetch stops reading a body when its signal aborts (msw does not), so the
-    // timer races the body as well as the headers.
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
-    })
-    aborted.catch(() => {})
-    const res = await Promise.race([settings.fetch(url, { ...init, signal: controller.signal }), aborted])
+    const res = await Promise.race([settings.fetch(url, { ...init, signal: controller.signal }), expired])
     // An opaque redirect (status 0) cannot be rebuilt; nothing reads its body anyway.
     if (res.status < 200 || res.status > 599) return res
+    const declared = res.headers.get('content-length')
+    if (Number(declared) > MAX_RESPONSE_BYTES) {
+      res.body?.cancel().catch(() => {}) // not awaited: some streams never settle a cancel
+      throw tooLarge(res, url)
+    }
+    // A declared length within the cap is what fetch delivers (it fails on a mismatch); an
+    // encoded body may inflate past it, so it is counted like an undeclared one.
+    if (policy.holds !== undefined && declared !== null && /^\d+$/.test(declared) && !res.headers.has('content-encoding')) {
+      policy.holds.push({ expired, release })
+      held = true
+      return res
+    }
     const empty = res.status === 204 || res.status === 205 || res.status === 304
-    const body = empty ? null : await Promise.race([readCapped(res, url), aborted]).catch((err: unknown) => {
+    const body = empty ? null : await Promise.race([readCapped(res, url), expired]).catch((err: unknown) => {
       res.body?.cancel().catch(() => {})
       throw err
     })
     return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
   } catch (err) {
     if (err instanceof AuthcodeError) throw err
-    if (timedOut) {
-      throw new TimeoutError(`No answer from ${describeUrl(url)} within ${settings.timeoutMs} ms (timeoutMs)`)
-    }
-    if (signal?.aborted) throw abortError(signal)
+    // The fetch may reject with its own abort error before our rejection is seen.
+    if (controller.signal.aborted) await expired
     throw err
   } finally {
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', onAbort)
+    if (!held) release()
   }
 }
 
@@ -138,14 +171,10 @@ function tooLarge(res: Response, url: string): ResponseError {
 
 /** Reads a body, refusing it once it passes MAX_RESPONSE_BYTES (declared or actual). */
 async function readCapped(res: Response, url: string): Promise<ArrayBuffer> {
+  // A declared length within the cap (checked by the caller) is what fetch delivers, so the body
+  // can be read in one go; only an undeclared or encoded length needs counting chunk by chunk.
   const declared = res.headers.get('content-length')
-  if (Number(declared) > MAX_RESPONSE_BYTES) {
-    res.body?.cancel().catch(() => {}) // not awaited: some streams never settle a cancel
-    throw tooLarge(res, url)
-  }
-  // A declared length within the cap is what fetch will deliver (it fails on a mismatch), so
-  // the body can be read in one go; only an undeclared length needs counting chunk by chunk.
-  if (declared !== null && /^\d+$/.test(declared)) return res.arrayBuffer()
+  if (declared !== null && /^\d+$/.test(declared) && !res.headers.has('content-encoding')) return res.arrayBuffer()
   if (res.body === null) return new ArrayBuffer(0)
   const reader = res.body.getReader()
   const chunks: Uint8Array[] = []
@@ -187,7 +216,7 @@ export async function send(settings: HttpSettings, url: string, init: FetchInit,
   for (let i = 0; ; i++) {
     let res: Response
     try {
-      res = await attempt(settings, url, init, signal)
+      res = await attempt(settings, url, init, policy)
     } catch (err) {
       if (err instanceof AuthcodeError) throw err // timeout, abort, a body over the cap
       if (i < settings.retries && (policy.idempotent || neverSent(err))) {
@@ -204,6 +233,7 @@ export async function send(settings: HttpSettings, url: string, init: FetchInit,
       // Our own backoff is capped; a server's longer Retry-After is honoured by not retrying.
       const delay = retryAfter === undefined ? Math.min(backoff(i), settings.maxRetryDelayMs) : retryAfter * 1000
       if (delay <= settings.maxRetryDelayMs) {
+        res.body?.cancel().catch(() => {}) // a held body was not read; free its connection
         await sleep(delay, signal)
         continue
       }

@@ -10,7 +10,7 @@ import {
   ResponseError,
   redact,
 } from './errors.js'
-import { parseRetryAfter } from './http.js'
+import { errorCode, parseRetryAfter } from './http.js'
 
 /** Where the failure happened, for messages and hints. */
 export interface ErrorContext {
@@ -124,6 +124,12 @@ export async function toAuthcodeError(err: unknown, ctx: ErrorContext): Promise<
       return new IdTokenError(`The ID token was rejected: ${clean(err.message)}`, { cause: bareCopy(err) })
     }
     let message: string
+    if (code === oauth.PARSE_ERROR && !(err.cause instanceof SyntaxError)) {
+      // Not bad JSON: the body stream failed (a connection reset mid-body), read straight from
+      // the response as it came in.
+      const reason = errorCode(err.cause) ?? (err.cause instanceof Error ? err.cause.name : 'unknown error')
+      return new NetworkError(`The connection to ${where} was lost while reading its answer (${reason})`, { cause: bareCopy(err.cause) })
+    }
     if (code === oauth.RESPONSE_IS_NOT_JSON || code === oauth.PARSE_ERROR) {
       message = `${where} answered ${status} with a body that is not JSON`
     } else if (code === oauth.RESPONSE_IS_NOT_CONFORM) {

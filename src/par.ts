@@ -17,7 +17,7 @@ export async function pushAuthorization(
   const par = await call(
     s,
     { endpoint: 'par', secrets: [] },
-    () => more.pushedAuthorizationRequest(s.as, s.client, s.auth, body, requestOptions(s, true, options.signal)),
+    (holds) => more.pushedAuthorizationRequest(s.as, s.client, s.auth, body, requestOptions(s, true, options.signal, [], holds)),
     (res) => more.processPushedAuthorizationResponse(s.as, s.client, res),
   )
   return { requestUri: par.request_uri, expiresIn: par.expires_in }

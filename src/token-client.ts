@@ -226,7 +226,7 @@ export class TokenClient {
     const json = await call(
       s,
       { endpoint: 'token', grant: 'client_credentials', secrets: [] },
-      () => more.clientCredentialsGrantRequest(s.as, s.client, s.auth, params, requestOptions(s, false, p.signal)),
+      (holds) => more.clientCredentialsGrantRequest(s.as, s.client, s.auth, params, requestOptions(s, false, p.signal, [], holds)),
       (res) => more.processClientCredentialsResponse(s.as, s.client, res),
     )
     return toTokenSet(json, undefined, { now })
@@ -248,9 +248,9 @@ export class TokenClient {
     await call(
       s,
       { endpoint: 'revocation', secrets: [token] },
-      () =>
+      (holds) =>
         more.revocationRequest(s.as, s.client, s.auth, token, {
-          ...requestOptions(s, true, options.signal, [token]),
+          ...requestOptions(s, true, options.signal, [token], holds),
           additionalParameters: { token_type_hint: options.tokenTypeHint ?? 'refresh_token' },
         }),
       (res) => more.processRevocationResponse(res),
@@ -274,7 +274,7 @@ export class TokenClient {
     const info = await call(
       s,
       { endpoint: 'userinfo', secrets: [accessToken] },
-      () => more.userInfoRequest(s.as, s.client, accessToken, requestOptions(s, true, options.signal, [accessToken])),
+      (holds) => more.userInfoRequest(s.as, s.client, accessToken, requestOptions(s, true, options.signal, [accessToken], holds)),
       (res) => more.processUserInfoResponse(s.as, s.client, more.skipSubjectCheck, res),
     )
     return { ...info }

@@ -4,7 +4,7 @@
 import type * as oauth from 'oauth4webapi'
 import type { ResolvedConfig } from './config.js'
 import { ConfigError } from './errors.js'
-import { customFetch } from './http.js'
+import { type Hold, customFetch } from './http.js'
 import type { ErrorContext } from './oauth-errors.js'
 
 /** oauth4webapi's discovery, code and refresh functions. */
@@ -66,9 +66,15 @@ export async function session(config: ResolvedConfig, signal?: AbortSignal): Pro
 }
 
 /** The oauth4webapi options of one request: our transport policy, http allowance, DPoP. */
-export function requestOptions(s: Session, idempotent: boolean, signal: AbortSignal | undefined, secrets: ReadonlyArray<string | undefined> = []) {
+export function requestOptions(
+  s: Session,
+  idempotent: boolean,
+  signal: AbortSignal | undefined,
+  secrets: ReadonlyArray<string | undefined> = [],
+  holds?: Hold[],
+) {
   return {
-    [s.o.customFetch]: customFetch(s.config.http, { idempotent, signal, secrets: [s.config.clientSecret, ...secrets] }),
+    [s.o.customFetch]: customFetch(s.config.http, { idempotent, signal, secrets: [s.config.clientSecret, ...secrets], ...(holds && { holds }) }),
     [s.o.allowInsecureRequests]: s.config.allowInsecureRequests,
     ...(s.dpop !== undefined && { DPoP: s.dpop }),
   }
@@ -76,24 +82,35 @@ export function requestOptions(s: Session, idempotent: boolean, signal: AbortSig
 
 /**
  * Runs a request and its processing; maps whatever fails to a typed, secret-free error.
+ * `request` gets the holds to pass to {@link requestOptions}: the reply's body is then read by
+ * `handle` straight from the response, still under the request's timer, which ends here.
  * RFC 9449 §8: a server that wants a fresh DPoP nonce refuses the request before acting on it
  * (a code is not spent), so one retry with the nonce it sent is safe.
  */
 export async function call<T>(
   s: Session,
   ctx: Omit<ErrorContext, 'response' | 'secrets'> & { secrets: ReadonlyArray<string | undefined> },
-  request: () => Promise<Response>,
+  request: (holds: Hold[]) => Promise<Response>,
   handle: (res: Response) => Promise<T>,
 ): Promise<T> {
   let response: Response | undefined
-  for (let attempt = 0; ; attempt++) {
-    try {
-      response = await request()
-      return await handle(response)
-    } catch (err) {
-      if (attempt === 0 && s.dpop !== undefined && s.o.isDPoPNonceError(err)) continue
-      throw await toError(err, { ...ctx, response, secrets: [s.config.clientSecret, ...ctx.secrets] })
+  const holds: Hold[] = []
+  try {
+    for (let attempt = 0; ; attempt++) {
+      let held: Hold | undefined
+      try {
+        response = await request(holds)
+        held = holds[holds.length - 1]
+        return await (held === undefined ? handle(response) : Promise.race([handle(response), held.expired]))
+      } catch (err) {
+        if (attempt === 0 && s.dpop !== undefined && s.o.isDPoPNonceError(err)) continue
+        // Mapping may read an error body; a held one is still under the timer.
+        const mapped = toError(err, { ...ctx, response, secrets: [s.config.clientSecret, ...ctx.secrets] })
+        throw await (held === undefined ? mapped : Promise.race([mapped, held.expired]))
+      }
     }
+  } finally {
+    for (const hold of holds) hold.release()
   }
 }
 

@@ -355,6 +355,57 @@ describe('timeouts', () => {
       await srv.close()
     }
   })
+
+  // A reply with a declared length is read by oauth4webapi straight from the response, with no
+  // copy (src/http.ts policy.holds): the timer must still cover that read.
+  it('times out a body with a declared length that stalls, from a real server', async () => {
+    const srv = await startServer((req, res) => {
+      if (req.url === '/.well-known/openid-configuration') return discoveryAnswer(srv.base, res)
+      const body = `{"access_token":"${ACCESS_TOKEN}","token_type":"Bearer"}`
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) })
+      res.write(body.slice(0, 20)) // and never the rest
+    })
+    try {
+      const stalled = new TokenClient({ issuer: `${srv.base}/`, allowInsecureRequests: true, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, fetch: realFetch, timeoutMs: 100, retries: 0 })
+      const started = Date.now()
+      const err = expectError(await rejection(stalled.exchangeCode(exchangeParams)), TimeoutError)
+      expect(Date.now() - started).toBeLessThan(5_000)
+      expect(err.message).toContain(`${srv.base}/oauth/token`)
+    } finally {
+      await srv.close()
+    }
+  })
+
+  it('times out a body with a declared length when the injected fetch ignores the abort', async () => {
+    onToken(
+      () =>
+        new HttpResponse(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"access_token":'))
+            },
+          }),
+          { status: 200, headers: { 'content-type': 'application/json', 'content-length': '64' } },
+        ),
+    )
+    expectError(await rejection(client({ timeoutMs: 100 }).exchangeCode(exchangeParams)), TimeoutError)
+    expectError(await rejection(client({ timeoutMs: 100 }).refresh({ refreshToken: REFRESH_TOKEN })), TimeoutError)
+  })
+
+  it('an error body with a declared length that stalls still times out (a 5xx is read for its OAuth error)', async () => {
+    onToken(
+      () =>
+        new HttpResponse(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"error":'))
+            },
+          }),
+          { status: 500, headers: { 'content-type': 'application/json', 'content-length': '64' } },
+        ),
+    )
+    expectError(await rejection(client({ timeoutMs: 100 }).exchangeCode(exchangeParams)), TimeoutError)
+  })
 })
 
 describe('connection failures', () => {
