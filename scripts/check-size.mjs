@@ -27,8 +27,15 @@ export const LIMITS = [
   },
   {
     name: 'flow: authorize URL + PKCE, callback, exchange, refresh',
-    code: `export { createAuthorizationRequest, validateCallback, TokenClient } from '${dist('index.js')}'`,
+    code: `export { createAuthorizationRequest, validateCallback, exchangeCode, refreshTokens } from '${dist('index.js')}'`,
     limit: 7 * KB,
+    budget: 24.5 * KB,
+  },
+  {
+    // Not an issue-6 bundle: the same flow through TokenClient, which carries every grant
+    // (client credentials, revocation, userinfo, DPoP-bound API calls) whether used or not.
+    name: 'flow with TokenClient (every grant)',
+    code: `export { createAuthorizationRequest, validateCallback, TokenClient } from '${dist('index.js')}'`,
     budget: 24.5 * KB,
   },
   {
@@ -72,11 +79,11 @@ async function main() {
       'min (KB)': kb(min),
       'min+gz (KB)': kb(gz),
       'budget (KB)': kb(c.budget),
-      'target (KB)': kb(c.limit),
-      status: gz > c.budget ? `OVER BUDGET by ${kb(gz - c.budget)}` : gz > c.limit ? `target missed by ${kb(gz - c.limit)}` : 'ok',
+      'target (KB)': c.limit === undefined ? '-' : kb(c.limit),
+      status: gz > c.budget ? `OVER BUDGET by ${kb(gz - c.budget)}` : c.limit !== undefined && gz > c.limit ? `target missed by ${kb(gz - c.limit)}` : 'ok',
     })
     if (gz > c.budget) over.push({ ...c, gz, limit: c.budget })
-    else if (gz > c.limit) missed.push(c)
+    else if (c.limit !== undefined && gz > c.limit) missed.push(c)
   }
   console.table(rows)
   if (analyze || over.length > 0) {

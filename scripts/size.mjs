@@ -9,6 +9,10 @@ export const CASES = [
   { name: 'buildAuthorizeUrl alone', code: `export { buildAuthorizeUrl } from '${dist('index.js')}'` },
   {
     name: 'flow: authorize URL + PKCE, callback, exchange, refresh',
+    code: `export { createAuthorizationRequest, validateCallback, exchangeCode, refreshTokens } from '${dist('index.js')}'`,
+  },
+  {
+    name: 'flow with TokenClient (every grant)',
     code: `export { createAuthorizationRequest, validateCallback, TokenClient } from '${dist('index.js')}'`,
   },
   { name: 'whole core (authcode)', code: `export * from '${dist('index.js')}'` },

@@ -42,7 +42,7 @@ export function breakdown(metafile) {
 // modules the bytes come from: dist/ is one tsup chunk per entry and hides that.
 const SOURCE_ENTRIES = {
   authorize: `export { buildAuthorizeUrl } from './src/index.ts'`,
-  flow: `export { createAuthorizationRequest, validateCallback, TokenClient } from './src/index.ts'`,
+  flow: `export { createAuthorizationRequest, validateCallback, exchangeCode, refreshTokens } from './src/index.ts'`,
   verify: `export { createAccessTokenVerifier } from './src/api/index.ts'`,
 }
 

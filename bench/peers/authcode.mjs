@@ -18,12 +18,12 @@ export default {
       contains: 'buildAuthorizeUrl (URL building and parameter checks; no randomness, no PKCE)',
     },
     flow: {
-      code: `export { createAuthorizationRequest, validateCallback, TokenClient } from '${dist}/index.js'`,
-      contains: 'createAuthorizationRequest (config validation, state, PKCE S256), validateCallback, TokenClient (exchangeCode, refresh and its other grants, as one class)',
+      code: `export { createAuthorizationRequest, validateCallback, exchangeCode, refreshTokens } from '${dist}/index.js'`,
+      contains: 'createAuthorizationRequest (config validation, state, PKCE S256, PAR), validateCallback, exchangeCode and refreshTokens (discovery, every client authentication method, DPoP, ID token claim checks, typed errors); TokenClient with every grant is ~1.3 KB more',
     },
     verify: {
       code: `export { createAccessTokenVerifier } from '${dist}/api/index.js'`,
-      contains: 'createAccessTokenVerifier from authcode/api (jose jwtVerify + remote JWKS cache, typed errors)',
+      contains: 'createAccessTokenVerifier from authcode/api (jose compactVerify, JWKS cache, claim, scope and DPoP checks, typed errors)',
     },
   },
 
