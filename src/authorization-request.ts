@@ -1,5 +1,5 @@
 // createAuthorizationRequest: starts a login (state, nonce, PKCE, optional PAR) and returns the transaction to keep.
-import { type AuthorizeOptions, buildAuthorizeUrl, scopeString } from './authorize.js'
+import { type AuthorizeOptions, type BuildAuthorizeUrlParams, buildAuthorizeUrl, scopeString } from './authorize.js'
 import { type ClientConfig, resolveConfig } from './config.js'
 import { ConfigError } from './errors.js'
 import { clientFor } from './grants.js'
@@ -55,6 +55,9 @@ export interface CreateAuthorizationRequestParams extends AuthorizeOptions {
 
 const DEFAULT_SCOPE = 'openid profile email'
 
+/** Every parameter of buildAuthorizeUrl but `domain`, each one required: undefined means absent. */
+type AllAuthorizeParams = { [K in Exclude<keyof BuildAuthorizeUrlParams, 'domain'>]-?: BuildAuthorizeUrlParams[K] | undefined }
+
 /**
  * Starts a login: makes `state`, a `nonce` (when the scope has `openid`) and a PKCE S256
  * verifier, and builds the `/authorize` URL for the configured provider.
@@ -91,24 +94,45 @@ export async function createAuthorizationRequest(
   const audience = p.audience ?? resolved.audience
   // DPoP: bind the code to the key (RFC 9449 §10), so only its holder can redeem it.
   const dpopJkt = resolved.dpop === undefined ? undefined : await clientFor(config).dpopThumbprint()
-  const { par, signal, ...options } = p
-  let url = buildAuthorizeUrl({
-    ...options,
-    authorizationEndpoint: server.authorization_endpoint,
-    clientId: resolved.clientId,
-    redirectUri,
-    state,
-    // We made the verifier, so it needs no checking: hash it directly.
-    codeChallenge: await s256(codeVerifier),
-    codeChallengeMethod: 'S256',
-    ...(scope !== undefined && { scope }),
-    ...(audience !== undefined && { audience }),
-    ...(nonce !== undefined && { nonce }),
-    ...(dpopJkt !== undefined && { extraParams: { ...p.extraParams, dpop_jkt: dpopJkt } }),
-  })
-  if (!resolved.allowInsecureRequests && url.protocol !== 'https:') {
-    throw new ConfigError('allowInsecureRequests', 'the authorization endpoint is not https; set allowInsecureRequests for local development only')
+  // Hash while the URL is built: Web Crypto digests off the main thread on most runtimes, so
+  // the checks and the URL cost no time. The URL takes a stand-in challenge until then.
+  const challenge = s256(codeVerifier)
+  let url: URL
+  try {
+    // Every option named in one literal, not `{ ...p, … }`: V8 builds a spread followed by many
+    // properties on a slow path (several µs), and par, signal or stray keys of p stay out.
+    const params: AllAuthorizeParams = {
+      authorizationEndpoint: server.authorization_endpoint,
+      clientId: resolved.clientId,
+      redirectUri,
+      state,
+      nonce,
+      codeChallenge: 'pending',
+      codeChallengeMethod: 'S256',
+      scope,
+      audience,
+      organization: p.organization,
+      invitation: p.invitation,
+      prompt: p.prompt,
+      connection: p.connection,
+      loginHint: p.loginHint,
+      screenHint: p.screenHint,
+      maxAge: p.maxAge,
+      uiLocales: p.uiLocales,
+      responseMode: p.responseMode,
+      extraParams: dpopJkt === undefined ? p.extraParams : { ...p.extraParams, dpop_jkt: dpopJkt },
+    }
+    url = buildAuthorizeUrl(params as BuildAuthorizeUrlParams)
+    if (!resolved.allowInsecureRequests && url.protocol !== 'https:') {
+      throw new ConfigError('allowInsecureRequests', 'the authorization endpoint is not https; set allowInsecureRequests for local development only')
+    }
+  } catch (err) {
+    challenge.catch(() => undefined) // never awaited now; a failure of it is not this error
+    throw err
   }
+  // We made the verifier, so it needs no checking. set() keeps the parameter's place.
+  url.searchParams.set('code_challenge', await challenge)
+  const { par, signal } = p
   if (par === true) {
     const { requestUri } = await clientFor(config).pushAuthorizationRequest(url.searchParams, signal === undefined ? {} : { signal })
     url = new URL(server.authorization_endpoint)

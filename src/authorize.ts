@@ -74,13 +74,9 @@ const OPTIONS =
 let params: (readonly [option: string, name: string])[] | undefined
 
 // A lone UTF-16 surrogate cannot be sent: URL encoding would silently turn it into U+FFFD.
-// encodeURIComponent throws on one, and on nothing else.
+// (With the u flag a well-formed pair is one code point, so only a lone surrogate matches.)
 function wellFormed<T>(value: T, field: string): T {
-  try {
-    encodeURIComponent(value as string)
-  } catch {
-    throw new ConfigError(field, 'has a lone UTF-16 surrogate')
-  }
+  if (/\p{Surrogate}/u.test(value as string)) throw new ConfigError(field, 'has a lone UTF-16 surrogate')
   return value
 }
 
