@@ -286,6 +286,31 @@ describe('buildAuthorizeUrl', () => {
     expect(thrown(fn)).toMatchObject({ field: 'extraParams.foo' })
   })
 
+  it('keeps a well-formed surrogate pair and refuses a lone surrogate, naming the field', () => {
+    expect(buildAuthorizeUrl({ ...base, loginHint: 'zoë😀@example.com' }).searchParams.get('login_hint')).toBe('zoë😀@example.com')
+    expect(buildAuthorizeUrl({ ...base, scope: ['openid', 'emoji:😀'] }).searchParams.get('scope')).toBe('openid emoji:😀')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, loginHint: '\uDE00x' }), 'loginHint')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, scope: ['openid', 'x\uD83D'] }), 'scope')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, redirectUri: 'https://app.example.com/cb?x=\uD800' }), 'redirectUri')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, extraParams: { 'a\uDC00': 'b' } }), 'extraParams.a\uDC00')
+  })
+
+  it('refuses extraParams that is not an object, and extraParams.response_type', () => {
+    expectConfigError(() => buildAuthorizeUrl({ ...base, extraParams: loose<Record<string, string>>('a=b') }), 'extraParams')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, extraParams: loose<Record<string, string>>(null) }), 'extraParams')
+    expectConfigError(() => buildAuthorizeUrl({ ...base, extraParams: { response_type: 'token' } }), 'extraParams.response_type')
+  })
+
+  it('sends response_type=code whatever an untyped caller passes', () => {
+    const url = buildAuthorizeUrl(loose<BuildAuthorizeUrlParams>({ ...base, responseType: 'token' }))
+    expect(url.searchParams.getAll('response_type')).toEqual(['code'])
+  })
+
+  it('keeps the query of an authorizationEndpoint and puts its own parameters after it', () => {
+    const url = buildAuthorizeUrl({ clientId: CLIENT_ID, redirectUri: REDIRECT_URI, state: 's', authorizationEndpoint: 'https://login.example.org/authorize?tenant=acme' })
+    expect([...url.searchParams.keys()]).toEqual(['tenant', 'response_type', 'client_id', 'redirect_uri', 'state'])
+  })
+
   it('refuses an empty string for an optional parameter, naming it', () => {
     expectConfigError(() => buildAuthorizeUrl({ ...base, audience: '' }), 'audience')
     expectConfigError(() => buildAuthorizeUrl({ ...base, loginHint: '' }), 'loginHint')
@@ -473,6 +498,49 @@ describe('createAuthorizationRequest', () => {
     expect(url.searchParams.get('connection')).toBe('Username-Password-Authentication')
     expect(url.searchParams.get('screen_hint')).toBe('signup')
     expect(url.searchParams.get('foo')).toBe('bar')
+  })
+
+  it('puts the parameters in the documented order, with the challenge of the verifier in its place', async () => {
+    const { url, transaction } = await createAuthorizationRequest(config, {
+      redirectUri: REDIRECT_URI,
+      audience: 'https://api.example.com',
+      prompt: 'login',
+    })
+    expect([...url.searchParams.keys()]).toEqual([
+      'response_type',
+      'client_id',
+      'redirect_uri',
+      'scope',
+      'audience',
+      'state',
+      'nonce',
+      'code_challenge',
+      'code_challenge_method',
+      'prompt',
+    ])
+    expect(url.searchParams.get('code_challenge')).toBe(await createCodeChallenge(transaction.codeVerifier))
+  })
+
+  it('sends neither par, signal nor keys that are not options', async () => {
+    const { url } = await createAuthorizationRequest(
+      config,
+      loose<Parameters<typeof createAuthorizationRequest>[1]>({
+        redirectUri: REDIRECT_URI,
+        par: false,
+        signal: new AbortController().signal,
+        state: 'caller-state',
+        nonce: 'caller-nonce',
+        codeChallenge: 'caller-challenge',
+        domain: 'other.example.com',
+        bogus: 'x',
+      }),
+    )
+    const q = url.searchParams
+    expect(url.host).toBe(DOMAIN)
+    for (const name of ['par', 'signal', 'bogus']) expect(q.has(name)).toBe(false)
+    expect(q.get('state')).not.toBe('caller-state')
+    expect(q.get('nonce')).not.toBe('caller-nonce')
+    expect(q.get('code_challenge')).not.toBe('caller-challenge')
   })
 
   it('works for a confidential client (clientSecret given)', async () => {

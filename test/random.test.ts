@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, createCodeChallenge, generateCodeVerifier, generateNonce, generateState } from 'authcode'
+import { readFileSync } from 'node:fs'
+import { ConfigError, createCodeChallenge, generateCodeVerifier, generateDpopKeyPair, generateNonce, generateState } from 'authcode'
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 
@@ -12,6 +13,10 @@ const generators = [
 describe.each(generators)('%s', (_name, generate) => {
   it('returns at least 43 characters (32 random bytes)', () => {
     expect(generate().length).toBeGreaterThanOrEqual(43)
+  })
+
+  it('returns exactly 43 characters, the unpadded base64url of 32 bytes', () => {
+    for (let i = 0; i < 100; i++) expect(generate()).toMatch(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/)
   })
 
   it('uses only the base64url alphabet, without padding', () => {
@@ -101,5 +106,39 @@ describe('createCodeChallenge', () => {
     expect(err).toBeInstanceOf(ConfigError)
     expect((err as ConfigError).message).not.toContain(verifier)
     expect(JSON.stringify(err)).not.toContain(verifier)
+  })
+})
+
+describe('generateDpopKeyPair', () => {
+  it.each([
+    ['ES256', 'ECDSA'],
+    ['PS256', 'RSA-PSS'],
+    ['Ed25519', 'Ed25519'],
+  ] as const)('makes a %s signing pair whose private key cannot be exported', async (alg, name) => {
+    const { privateKey, publicKey } = await generateDpopKeyPair(alg)
+    expect(privateKey.algorithm.name).toBe(name)
+    expect(privateKey.extractable).toBe(false)
+    expect(privateKey.usages).toEqual(['sign'])
+    expect(publicKey.extractable).toBe(true)
+    expect(publicKey.usages).toEqual(['verify'])
+  })
+
+  it('makes an ES256 (P-256) pair by default', async () => {
+    const { privateKey } = await generateDpopKeyPair()
+    expect(privateKey.algorithm).toMatchObject({ name: 'ECDSA', namedCurve: 'P-256' })
+  })
+
+  it('rejects another alg with ConfigError naming alg', async () => {
+    await expect(generateDpopKeyPair('RS256' as 'ES256')).rejects.toMatchObject({ code: 'ERR_CONFIG', field: 'alg' })
+  })
+})
+
+describe('the pure modules', () => {
+  // They are in every bundle that builds a URL or checks a callback; oauth4webapi and zod load
+  // only where the token endpoint or configuration needs them.
+  it.each(['random', 'authorize', 'callback', 'domain'])('src/%s.ts imports neither oauth4webapi nor zod', (name) => {
+    const source = readFileSync(new URL(`../src/${name}.ts`, import.meta.url), 'utf8')
+    expect(source).not.toMatch(/from ['"](oauth4webapi|zod)/)
+    expect(source).not.toMatch(/import\(['"](oauth4webapi|zod)/)
   })
 })
