@@ -65,7 +65,7 @@ export interface BuildAuthorizeUrlParams extends AuthorizeOptions {
   codeChallengeMethod?: 'S256'
 }
 
-// The parameters, in the order they go on the URL (Auth0's documentation's), by the name of their
+// The parameters, in the order they go on the URL (as in Auth0's documentation), by the name of their
 // option; each one's wire name is its snake_case form, worked out on first use (not at import
 // time, so that a bundle without buildAuthorizeUrl drops all of it). response_type is always code.
 const OPTIONS =

@@ -9,7 +9,7 @@ export function normalizeDomain(domain: string, field = 'domain'): string {
   const raw = typeof domain === 'string' ? domain.trim() : ''
   let url: URL | undefined
   try {
-    // Plain http is refused: "http://" stays in front of the host and makes it fail below.
+    // Plain http is refused: "http://host" becomes "https://http//host", whose path fails below.
     url = new URL(/^https:\/\//i.test(raw) ? raw : `https://${raw}`)
   } catch {}
   if (raw === '' || !url || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
