@@ -15,11 +15,20 @@ export interface KeySource {
 
 /**
  * Resolves the verification key for a JWS protected header: the one JWK of the key set that
- * fits its `alg` and `kid`. Synchronous once the key set is loaded (the hot path); a promise
- * while it is being fetched. Throws {@link NoMatchingKeyError} when the issuer publishes no
- * such key, and ResponseError/NetworkError/TimeoutError/ConfigError when the keys cannot be had.
+ * fits its `alg` and `kid`. Synchronous once the key set is loaded; a promise while it is
+ * being fetched. Throws {@link NoMatchingKeyError} when the issuer publishes no such key, and
+ * ResponseError/NetworkError/TimeoutError/ConfigError when the keys cannot be had.
+ *
+ * The hot path skips even that: after a token verified with a JWK this resolver returned,
+ * `keep` records the CryptoKey jose made of it under the token's encoded protected header,
+ * and `known` gives it back for the next token with the very same header (same `alg` and
+ * `kid`, so the same key) while the key set is fresh — jose then uses the key as it is.
  */
-export type KeyResolver = (header: JWSHeaderParameters) => JWK | Promise<JWK>
+export interface KeyResolver {
+  (header: JWSHeaderParameters): JWK | Promise<JWK>
+  known(encodedHeader: string): CryptoKey | undefined
+  keep(encodedHeader: string, jwk: JWK, key: CryptoKey): void
+}
 
 /** The expected issuer and a key resolver for jose's `compactVerify`/`jwtVerify`. */
 export interface IssuerKeys {
@@ -62,8 +71,12 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
   let keys: Record<string, unknown>[] | undefined
   let uat = 0
   let pending: Promise<void> | undefined
-  // alg + kid -> the JWK (a copy: jose freezes what it is given), so a warm lookup is one Map.get.
-  let chosen = new Map<string, JWK>()
+  // alg -> kid -> the JWK (a copy: jose freezes what it is given).
+  let chosen = new Map<string, Map<unknown, JWK>>()
+  // Where pick put each JWK, so keep can tell it is still the current key set's.
+  const placed = new WeakMap<JWK, [string, unknown]>()
+  // Encoded protected header -> CryptoKey, for headers of tokens that verified (bounded).
+  let imported = new Map<string, CryptoKey>()
   if (persist !== undefined && Array.isArray(persist.jwks?.keys) && typeof persist.uat === 'number' && Date.now() - persist.uat < MAX_AGE_MS) {
     keys = persist.jwks.keys
     uat = persist.uat
@@ -76,6 +89,7 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
         keys = loaded
         uat = Date.now()
         chosen = new Map()
+        imported = new Map()
         if (persist !== undefined) {
           persist.jwks = { keys: loaded }
           persist.uat = uat
@@ -87,32 +101,42 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
       },
     ))
 
-  const pick = (alg: string, kid: unknown, id: string): JWK | undefined => {
+  const pick = (alg: string, kid: unknown): JWK | undefined => {
     const found = keys?.filter((jwk) => fits(jwk, alg, kid))
     if (found?.length !== 1) return undefined // none, or several with no kid to tell them apart
     const jwk = { ...found[0] } as JWK
-    chosen.set(id, jwk)
+    let byKid = chosen.get(alg)
+    if (byKid === undefined) chosen.set(alg, (byKid = new Map()))
+    byKid.set(kid, jwk)
+    placed.set(jwk, [alg, kid])
     return jwk
   }
 
-  const slow = async (alg: string, kid: unknown, id: string): Promise<JWK> => {
+  const slow = async (alg: string, kid: unknown): Promise<JWK> => {
     if (keys === undefined || Date.now() - uat >= MAX_AGE_MS) await reload()
-    let jwk = chosen.get(id) ?? pick(alg, kid, id)
+    let jwk = chosen.get(alg)?.get(kid) ?? pick(alg, kid)
     if (jwk === undefined && Date.now() - uat >= COOLDOWN_MS) {
       await reload()
-      jwk = pick(alg, kid, id)
+      jwk = pick(alg, kid)
     }
     if (jwk === undefined) throw new NoMatchingKeyError('no key in the JWKS matches the token')
     return jwk
   }
 
-  return (header) => {
+  const resolve = (header: JWSHeaderParameters): JWK | Promise<JWK> => {
     const alg = String(header.alg)
-    const kid = header.kid
-    const id = kid === undefined ? alg : `${alg} ${String(kid)}`
-    const hit = chosen.get(id)
-    return hit !== undefined && Date.now() - uat < MAX_AGE_MS ? hit : slow(alg, kid, id)
+    const hit = chosen.get(alg)?.get(header.kid)
+    return hit !== undefined && Date.now() - uat < MAX_AGE_MS ? hit : slow(alg, header.kid)
   }
+  resolve.known = (encodedHeader: string): CryptoKey | undefined =>
+    Date.now() - uat < MAX_AGE_MS ? imported.get(encodedHeader) : undefined
+  resolve.keep = (encodedHeader: string, jwk: JWK, key: CryptoKey): void => {
+    const at = placed.get(jwk)
+    // Only for a JWK of the current key set (a reload since starts afresh), and only so many
+    // headers: an issuer uses a handful, and nothing unverified gets here.
+    if (at !== undefined && chosen.get(at[0])?.get(at[1]) === jwk && imported.size < 100) imported.set(encodedHeader, key)
+  }
+  return resolve
 }
 
 /** No key set or discovery document has a reason to be larger: a larger body is refused. */

@@ -1,9 +1,9 @@
 // createAccessTokenVerifier: checks a Bearer access token against the issuer's JWKS, for any API in any runtime.
-import { compactVerify } from 'jose'
+import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
 import { AuthcodeError, ConfigError, InvalidTokenError } from '../errors.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
 import { type DpopRequest, checkDpopProof, jtiCache } from './dpop.js'
-import { type KeyResolver, NoMatchingKeyError, issuerKeys } from './keys.js'
+import { NoMatchingKeyError, issuerKeys } from './keys.js'
 import { parseAuthorization, requireScopes } from './scopes.js'
 
 /**
@@ -162,6 +162,23 @@ function toInvalidToken(err: unknown): AuthcodeError {
 
 const decoder = new TextDecoder()
 
+/** Whether a string has ASCII whitespace: a few native scans, cheaper than /\s/ on a whole token. */
+function hasAsciiSpace(text: string): boolean {
+  return text.includes(' ') || text.includes('\t') || text.includes('\n') || text.includes('\r') || text.includes('\f') || text.includes('\v')
+}
+
+
+// Checked for presence first, in this order, as jose's jwtVerify did (iss and aud: because they are configured).
+const REQUIRED_CLAIMS = ['exp', 'sub', 'aud', 'iss']
+
+/** Whether the token's `aud` (a string or a list) names one of this API's identifiers. */
+function forThisApi(aud: unknown, audiences: readonly string[]): boolean {
+  if (typeof aud === 'string') return audiences.includes(aud)
+  if (!Array.isArray(aud)) return false
+  for (const a of aud) if (audiences.includes(a as string)) return true
+  return false
+}
+
 /**
  * Makes a verifier for the access tokens your API receives: the JWT signature against the
  * issuer's JWKS (fetched once, cached, refetched on an unknown `kid` after a 30 s cooldown;
@@ -222,25 +239,32 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
   const dpopMaxAge = o.dpopMaxAgeSeconds ?? 300
   const { issuer, getKey } = issuerKeys(o)
   const secret = symmetric.length > 0 ? new TextEncoder().encode(o.secret) : undefined
-  const keys: KeyResolver | (() => Uint8Array) = secret === undefined ? getKey : () => secret
   const joseOptions = { algorithms }
   let seenProof: ReturnType<typeof jtiCache> | undefined
   const schema = o.claims
 
   return async (input, verifyOptions) => {
     // A bare token has no whitespace; anything else is read as an Authorization header value.
+    // (Whitespace other than ASCII's makes jose refuse the token: that case is told apart below.)
     const text = typeof input === 'string' ? input.trim() : ''
-    const header = text === '' || /\s|^(?:bearer|dpop)$/i.test(text) ? parseAuthorization(input) : undefined
-    const raw = header?.token ?? text
-    const nonJws = describeNonJws(raw)
-    if (nonJws !== undefined) throw new InvalidTokenError(nonJws)
+    const header = text === '' || hasAsciiSpace(text) || (text.length <= 6 && /^(?:bearer|dpop)$/i.test(text)) ? parseAuthorization(input) : undefined
+    const raw = header === undefined ? text : header.token
     // jose checks the signature, the algorithm against the allow-list and "crit"; the claims are ours.
-    let verified: { payload: Uint8Array; protectedHeader: { typ?: string | undefined; b64?: boolean | undefined } }
+    let verified: { payload: Uint8Array; protectedHeader: { typ?: string | undefined; b64?: boolean | undefined }; key?: unknown }
+    let used: JWK | Promise<JWK> | undefined
+    const encodedHeader = raw.slice(0, raw.indexOf('.'))
+    const known = secret ?? getKey.known(encodedHeader)
     try {
-      verified = await compactVerify(raw, keys, joseOptions)
+      const nonJws = describeNonJws(raw)
+      if (nonJws !== undefined) throw new InvalidTokenError(nonJws)
+      verified = await compactVerify(raw, known ?? ((h: JWSHeaderParameters) => (used = getKey(h))), joseOptions)
     } catch (err) {
+      // Any other whitespace: not a token but a malformed header, as for ASCII whitespace above.
+      if (header === undefined && /\s/.test(text)) parseAuthorization(input)
       throw toInvalidToken(err)
     }
+    // The first verification with this header: keep the CryptoKey jose made of the JWK for the next ones.
+    if (known === undefined && used !== undefined && !(used instanceof Promise)) getKey.keep(encodedHeader, used, verified.key as CryptoKey)
     const { typ, b64 } = verified.protectedHeader
     let payload: AccessTokenClaims
     try {
@@ -251,22 +275,19 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
       throw new InvalidTokenError('The access token is malformed')
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidTokenError('The access token is malformed')
-    for (const claim of ['exp', 'sub', 'aud', 'iss']) if (!(claim in payload)) throw claimError(claim)
+    for (const claim of REQUIRED_CLAIMS) if (!(claim in payload)) throw claimError(claim)
     if (payload.iss !== issuer) throw claimError('iss')
-    const aud: unknown = payload.aud
-    if (!(typeof aud === 'string' ? audiences.includes(aud) : Array.isArray(aud) && aud.some((a) => audiences.includes(a as string)))) {
-      throw claimError('aud')
-    }
+    if (!forThisApi(payload.aud, audiences)) throw claimError('aud')
     if (payload.iat !== undefined && typeof payload.iat !== 'number') throw claimError('iat')
     const now = Math.floor(Date.now() / 1000)
     if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + tolerance)) throw claimError('nbf')
     if (typeof payload.exp !== 'number') throw claimError('exp')
     if (payload.exp <= now - tolerance) throw new InvalidTokenError('The access token has expired')
-    if (typ !== undefined && !ALLOWED_TYP.has(String(typ).toLowerCase())) {
+    if (typ !== undefined && typ !== 'at+jwt' && !ALLOWED_TYP.has(String(typ).toLowerCase())) {
       throw new InvalidTokenError(`The token's "typ" (${String(typ).slice(0, 40)}) says it is not an access token`)
     }
     // DPoP (RFC 9449 §7): a bound token only with the DPoP scheme and a proof; a DPoP scheme only for a bound token.
-    const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt
+    const jkt = payload.cnf === undefined ? undefined : (payload.cnf as { jkt?: unknown } | null)?.jkt
     if (typeof jkt === 'string') {
       if (header?.scheme !== 'DPoP') {
         throw new InvalidTokenError('The access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', { scheme: 'DPoP' })
