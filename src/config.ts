@@ -111,7 +111,9 @@ function isKey(v: unknown, type: 'private' | 'public'): boolean {
   const k = v as { type?: unknown; algorithm?: { name?: unknown } } | null
   return typeof k === 'object' && k !== null && k.type === type && SIGNING.includes(String(k.algorithm?.name))
 }
-const CHECKS: ReadonlyArray<readonly [keyof ClientConfig, Check]> = [
+// Made on first use: a table built at import would stay in every bundle, used or not.
+let checks: ReadonlyArray<readonly [keyof ClientConfig, Check]> | undefined
+const configChecks = (): ReadonlyArray<readonly [keyof ClientConfig, Check]> => (checks ??= [
   ['domain', text('a host name such as "tenant.eu.auth0.com"')],
   ['issuer', text('an https URL')],
   ['clientId', text('the non-empty Client ID of the application')],
@@ -145,7 +147,7 @@ const CHECKS: ReadonlyArray<readonly [keyof ClientConfig, Check]> = [
   ['retries', number('a whole number', 0, false, 10, '10 or less')],
   ['maxRetryDelayMs', number(undefined, 0, false, MAX_TIMER_MS, `at most ${MAX_TIMER_MS}`)],
   ['allowInsecureRequests', (v) => (typeof v === 'boolean' ? undefined : 'must be true or false')],
-]
+])
 
 /** Auth0's fixed endpoints for a tenant or custom domain. */
 export function auth0Metadata(host: string): oauth.AuthorizationServer {
@@ -187,7 +189,7 @@ export function resolveConfig(input: ClientConfig): ResolvedConfig {
 
 function validateConfig(input: ClientConfig): ResolvedConfig {
   const c = input
-  for (const [field, check] of CHECKS) {
+  for (const [field, check] of configChecks()) {
     const value = c[field]
     // Optional fields may be undefined (handy with env vars); clientId may not.
     const problem = value === undefined && field !== 'clientId' ? undefined : check(value)

@@ -1,5 +1,5 @@
 // Turns what oauth4webapi and fetch throw into authcode's typed errors, with fixes in the message and no secret.
-import * as oauth from 'oauth4webapi'
+import type { Flow } from './token-request.js'
 import {
   AuthcodeError,
   bareCopy as bare,
@@ -58,8 +58,12 @@ function retryAfterOf(response?: Response): number | undefined {
   return parseRetryAfter(response.headers.get('retry-after'))
 }
 
-/** Maps any thrown value of a request/response step to an {@link AuthcodeError}. */
-export async function toAuthcodeError(err: unknown, ctx: ErrorContext): Promise<AuthcodeError> {
+/**
+ * Maps any thrown value of a request/response step to an {@link AuthcodeError}. `oauth` is
+ * oauth4webapi as loaded by token-request.ts (this module does not import it, so importing
+ * authcode does not load it).
+ */
+export async function toAuthcodeError(err: unknown, ctx: ErrorContext, oauth: Flow): Promise<AuthcodeError> {
   if (err instanceof AuthcodeError) return err
   const where = ENDPOINT_NAMES[ctx.endpoint]
   const status = ctx.response?.status ?? 0

@@ -51,7 +51,7 @@ export interface ClearOptions {
   revoke?: boolean
 }
 
-const textDecoder = new TextDecoder()
+const textDecoder = /* @__PURE__ */ new TextDecoder()
 
 /** The `exp` of a JWT access token, read without verifying (we got it from the token endpoint over TLS). */
 function jwtExpiry(token: string): number | undefined {

@@ -5,7 +5,7 @@ import type * as oauth from 'oauth4webapi'
 import type { ResolvedConfig } from './config.js'
 import { ConfigError } from './errors.js'
 import { type Hold, customFetch } from './http.js'
-import type { ErrorContext } from './oauth-errors.js'
+import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
 
 /** oauth4webapi's discovery, code and refresh functions. */
 export type Flow = typeof import('./oauth-flow.js')
@@ -16,10 +16,9 @@ export function loadFlow(): Promise<Flow> {
   return (flow ??= import('./oauth-flow.js'))
 }
 
-/** Maps a failure to a typed AuthcodeError; loaded only when something fails. */
+/** Maps a failure to a typed AuthcodeError. */
 export async function toError(err: unknown, ctx: ErrorContext): Promise<Error> {
-  const { toAuthcodeError } = await import('./oauth-errors.js')
-  return toAuthcodeError(err, ctx)
+  return toAuthcodeError(err, ctx, await loadFlow())
 }
 
 /** One client at one server, ready to make requests. */

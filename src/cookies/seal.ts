@@ -20,8 +20,8 @@ const HKDF_SALT = 'authcode.seal.v1'
 const KID_BYTES = 6
 const MAX_CACHED_KEYS = 64
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
+const encoder = /* @__PURE__ */ new TextEncoder()
+const decoder = /* @__PURE__ */ new TextDecoder()
 
 // jose is loaded on the first seal or open, so `import 'authcode'` does not pay for it.
 let josePromise: Promise<typeof import('jose')> | undefined
