@@ -18,6 +18,7 @@ import {
   InvalidTokenError,
   NetworkError,
   ResponseError,
+  TimeoutError,
   createAccessTokenVerifier,
   type AccessTokenVerifierOptions,
   type JwksCache,
@@ -740,6 +741,110 @@ describe('createAccessTokenVerifier: JWKS caching', () => {
     await expect(verify(token)).rejects.toBeInstanceOf(NetworkError)
     up = true
     await expect(verify(token)).resolves.toMatchObject({ iss: ISSUER })
+  })
+})
+
+describe('createAccessTokenVerifier: the JWKS request', () => {
+  it('throws ResponseError, not InvalidTokenError, when the JWKS endpoint answers something that is not JSON', async () => {
+    server.use(http.get(JWKS_URL, () => new HttpResponse('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } })))
+    const token = await validToken()
+    const err = await rejection(domainVerifier()(token))
+    expect(err).toBeInstanceOf(ResponseError)
+    expect(err).not.toBeInstanceOf(InvalidTokenError)
+  })
+
+  it('throws TimeoutError naming timeoutMs when the JWKS endpoint does not answer in time', async () => {
+    const hanging = vi.fn((_input: RequestInfo | URL, init?: RequestInit) =>
+      new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+    )
+    const token = await validToken()
+    const err = await rejection(domainVerifier({ fetch: hanging as typeof fetch, timeoutMs: 50 })(token))
+    expect(err).toBeInstanceOf(TimeoutError)
+    expect((err as TimeoutError).message).toContain('timeoutMs')
+    expectNoTokenIn(err as TimeoutError, token)
+  })
+
+  it('times out a JWKS body that never ends, too', async () => {
+    const stalled = vi.fn(async () => new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('{"keys":[')) }), { status: 200 }))
+    const err = await rejection(domainVerifier({ fetch: stalled as unknown as typeof fetch, timeoutMs: 50 })(await validToken()))
+    expect(err).toBeInstanceOf(TimeoutError)
+  })
+
+  it('tries the JWKS request a second time after a 503, and verifies the token', async () => {
+    const s = await signers
+    let calls = 0
+    server.use(http.get(JWKS_URL, () => (++calls === 1 ? new HttpResponse('busy', { status: 503 }) : HttpResponse.json({ keys: [s.a.jwk] }))))
+    await expect(domainVerifier()(await validToken())).resolves.toMatchObject({ iss: ISSUER })
+    expect(requestCount(JWKS_URL)).toBe(2)
+  })
+
+  it('refuses a JWKS body over 1 MiB with ResponseError', async () => {
+    const s = await signers
+    const padding = 'x'.repeat(1024 * 1024)
+    server.use(http.get(JWKS_URL, () => HttpResponse.json({ keys: [s.a.jwk], padding })))
+    const err = await rejection(domainVerifier()(await validToken()))
+    expect(err).toBeInstanceOf(ResponseError)
+  })
+})
+
+describe('createAccessTokenVerifier: keys kept between verifications', () => {
+  it('stops using a kept key once the key set is refetched with another key under the same kid', async () => {
+    // The verifier keeps the imported key per token header; a refetched key set must replace it.
+    const s = await signers
+    const start = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now: start })
+    const jwks: ServedKeys = { keys: [s.a.jwk] }
+    serveJwks(jwks)
+    const verify = domainVerifier()
+    const before = await signWith(s.a)
+    await verify(before)
+    await verify(before) // now from the kept key
+
+    // The issuer replaces key-a by another key that has the same kid (impostor has kid "key-a").
+    jwks.keys = [s.impostor.jwk]
+    vi.setSystemTime(start + 11 * 60_000)
+    const after = await signWith(s.impostor, accessClaims({ jti: 'new-key' }))
+    await expect(verify(after)).resolves.toMatchObject({ jti: 'new-key' })
+    await expectInvalidToken(verify(before), before, /signature is invalid/)
+    expect(requestCount(JWKS_URL)).toBe(2)
+  })
+
+  it('picks the one key of the right type for a token without kid', async () => {
+    const s = await signers
+    serveJwks({ keys: [{ ...s.ec.jwk, kid: undefined }, { ...s.a.jwk, kid: undefined }] })
+    const token = await new SignJWT(accessClaims()).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(s.a.privateKey)
+    await expect(domainVerifier()(token)).resolves.toMatchObject({ iss: ISSUER })
+    await expect(domainVerifier()(token)).resolves.toMatchObject({ iss: ISSUER })
+  })
+
+  it('refuses a token without kid when several keys of its type are published', async () => {
+    await serveDefaultJwks()
+    const s = await signers
+    const token = await new SignJWT(accessClaims()).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(s.a.privateKey)
+    await expectInvalidToken(domainVerifier()(token), token, /"kid"/)
+  })
+
+  it('does not hand the persisted jwksCache keys to jose to freeze', async () => {
+    const s = await signers
+    const jwksCache: JwksCache = { jwks: { keys: [{ ...s.a.jwk } as Record<string, unknown>] }, uat: Date.now() }
+    await domainVerifier({ jwksCache })(await validToken())
+    expect(Object.isFrozen(jwksCache.jwks!.keys[0])).toBe(false)
+  })
+})
+
+describe('createAccessTokenVerifier: whitespace in a bare token', () => {
+  it.each([
+    ['a tab', '\t'],
+    ['a line feed', '\n'],
+    ['a no-break space', '\u00a0'],
+    ['a line separator', '\u2028'],
+  ])('answers invalid_request for a token with %s inside its signature, as for any malformed header', async (_name, ws) => {
+    await serveDefaultJwks()
+    const token = await validToken()
+    const i = token.length - 10
+    const err = (await rejection(domainVerifier()(`${token.slice(0, i)}${ws}${token.slice(i)}`))) as InvalidTokenError
+    expect(err).toBeInstanceOf(InvalidTokenError)
+    expect(parseChallenge(err.wwwAuthenticate).params.error).toBe('invalid_request')
   })
 })
 
