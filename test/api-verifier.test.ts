@@ -811,7 +811,9 @@ describe('createAccessTokenVerifier: keys kept between verifications', () => {
 
   it('picks the one key of the right type for a token without kid', async () => {
     const s = await signers
-    serveJwks({ keys: [{ ...s.ec.jwk, kid: undefined }, { ...s.a.jwk, kid: undefined }] })
+    const { kid: _ecKid, ...ecWithoutKid } = s.ec.jwk
+    const { kid: _aKid, ...aWithoutKid } = s.a.jwk
+    serveJwks({ keys: [ecWithoutKid, aWithoutKid] })
     const token = await new SignJWT(accessClaims()).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(s.a.privateKey)
     await expect(domainVerifier()(token)).resolves.toMatchObject({ iss: ISSUER })
     await expect(domainVerifier()(token)).resolves.toMatchObject({ iss: ISSUER })
