@@ -1,5 +1,5 @@
 // DPoP proofs (RFC 9449) on the resource-server side: the proof JWT, its binding to the request and to the token.
-import { type JWK, type JWSHeaderParameters, base64url, compactVerify } from 'jose'
+import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
 import { InvalidTokenError } from '../errors.js'
 
 /**
@@ -28,7 +28,8 @@ const decoder = new TextDecoder()
 
 /** SHA-256 of a string, base64url: the `ath` of a token, or a JWK thumbprint. */
 async function sha256(text: string): Promise<string> {
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))))
+  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 /**
