@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CompactEncrypt,
+  FlattenedSign,
   SignJWT,
   UnsecuredJWT,
   exportJWK,
@@ -451,6 +452,17 @@ describe('createAccessTokenVerifier with an Auth0 domain: refused tokens', () =>
     const token = 'aGVsbG8.d29ybGQ.c2lnbmF0dXJl'
     await expectInvalidToken(domainVerifier()(`Bearer ${token}`), token, /malformed/)
     expect(requestCount(JWKS_URL)).toBe(0)
+  })
+
+  it('refuses a JWS with an unencoded payload (b64: false, RFC 7797), which no JWT may use', async () => {
+    await serveDefaultJwks()
+    const s = await signers
+    const payload = '{"sub":"x"}' // JSON with no dot, so the compact form still has three parts
+    const jws = await new FlattenedSign(new TextEncoder().encode(payload))
+      .setProtectedHeader({ alg: 'RS256', kid: s.a.kid, b64: false, crit: ['b64'] })
+      .sign(s.a.privateKey)
+    const token = `${jws.protected}.${payload}.${jws.signature}`
+    await expectInvalidToken(domainVerifier()(token), token, /malformed/)
   })
 
   it('refuses a header value outside the RFC 6750 b64token syntax as invalid_request', async () => {

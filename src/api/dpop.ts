@@ -77,7 +77,7 @@ export async function checkDpopProof(
     header = result.protectedHeader
     const typ = header.typ?.toLowerCase()
     if (typ !== 'dpop+jwt' && typ !== 'application/dpop+jwt') throw new TypeError('typ')
-    if (header.b64 === false) throw new TypeError('b64')
+    if (header.b64 === false && header.crit?.includes('b64') === true) throw new TypeError('b64')
     payload = JSON.parse(decoder.decode(result.payload)) as Record<string, unknown>
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new TypeError('claims')
     // A proof's own time claims, when it has them, as any JWT's (no leeway, as before).

@@ -250,7 +250,7 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     const header = text === '' || hasAsciiSpace(text) || (text.length <= 6 && /^(?:bearer|dpop)$/i.test(text)) ? parseAuthorization(input) : undefined
     const raw = header === undefined ? text : header.token
     // jose checks the signature, the algorithm against the allow-list and "crit"; the claims are ours.
-    let verified: { payload: Uint8Array; protectedHeader: { typ?: string | undefined; b64?: boolean | undefined }; key?: unknown }
+    let verified: { payload: Uint8Array; protectedHeader: { typ?: string | undefined; b64?: boolean | undefined; crit?: string[] | undefined }; key?: unknown }
     let used: JWK | Promise<JWK> | undefined
     const encodedHeader = raw.slice(0, raw.indexOf('.'))
     const known = secret ?? getKey.known(encodedHeader)
@@ -265,11 +265,11 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     }
     // The first verification with this header: keep the CryptoKey jose made of the JWK for the next ones.
     if (known === undefined && used !== undefined && !(used instanceof Promise)) getKey.keep(encodedHeader, used, verified.key as CryptoKey)
-    const { typ, b64 } = verified.protectedHeader
+    const { typ, b64, crit } = verified.protectedHeader
     let payload: AccessTokenClaims
     try {
-      // A JWT never has an unencoded payload (RFC 7797), and its claims are a JSON object.
-      if (b64 === false) throw new TypeError()
+      // A JWT never has an unencoded payload (RFC 7797: b64 false, made critical), and its claims are a JSON object.
+      if (b64 === false && crit?.includes('b64') === true) throw new TypeError()
       payload = JSON.parse(decoder.decode(verified.payload)) as AccessTokenClaims
     } catch {
       throw new InvalidTokenError('The access token is malformed')
