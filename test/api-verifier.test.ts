@@ -782,6 +782,18 @@ describe('createAccessTokenVerifier: the JWKS request', () => {
     expect(err).toBeInstanceOf(TimeoutError)
   })
 
+  it('names the runtime error code in a NetworkError and keeps the error as its cause', async () => {
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })
+    const failing = vi.fn(async () => {
+      throw refused
+    })
+    const err = await rejection(domainVerifier({ fetch: failing as unknown as typeof fetch })(await validToken()))
+    expect(err).toBeInstanceOf(NetworkError)
+    expect((err as NetworkError).message).toBe(`Could not reach ${JWKS_URL} (ECONNREFUSED)`)
+    expect((err as NetworkError).cause).toBe(refused)
+    expect(failing).toHaveBeenCalledTimes(2) // tried once more after 100 ms
+  })
+
   it('tries the JWKS request a second time after a 503, and verifies the token', async () => {
     const s = await signers
     let calls = 0

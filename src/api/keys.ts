@@ -185,8 +185,11 @@ async function getJsonOnce(fetchFn: typeof fetch, url: string, timeoutMs: number
       return getJsonOnce(fetchFn, url, timeoutMs, redirect, false)
     }
     if (err instanceof AuthcodeError) throw err
-    const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code
-    throw new NetworkError(`Could not reach ${where} (${typeof code === 'string' ? code : 'network error'})`)
+    // Only the runtime's error code goes in the message. The cause is the error itself: this
+    // request (a GET of public keys or metadata) carries no secret or token it could quote.
+    const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined
+    const code = [e?.code, e?.cause?.code, e?.name].find((c) => typeof c === 'string')
+    throw new NetworkError(`Could not reach ${where} (${String(code ?? 'unknown error')})`, { cause: err })
   } finally {
     clearTimeout(timer)
   }
