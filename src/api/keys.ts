@@ -44,9 +44,11 @@ export class NoMatchingKeyError extends Error {}
 const MAX_AGE_MS = 600_000
 const COOLDOWN_MS = 30_000
 
-// Cloudflare Workers do not let one request wait on I/O another request started, so there
-// each cold verification fetches for itself (as jose does); elsewhere they share one fetch.
-const SHARE_FETCH = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent !== 'Cloudflare-Workers'
+// Cloudflare Workers (and Vercel's edge runtime) do not let one request wait on I/O another
+// request started, so there each cold verification fetches for itself, as jose does there;
+// elsewhere concurrent cold verifications share one fetch.
+const runtime = globalThis as { navigator?: { userAgent?: unknown }; EdgeRuntime?: unknown }
+const SHARE_FETCH = runtime.navigator?.userAgent !== 'Cloudflare-Workers' && runtime.EdgeRuntime === undefined
 
 /** The JWK key type and curve an algorithm needs (as jose selects keys from a key set). */
 function fits(jwk: Record<string, unknown>, alg: string, kid: unknown): boolean {
