@@ -3,6 +3,7 @@ import {
   CompactEncrypt,
   FlattenedSign,
   SignJWT,
+  calculateJwkThumbprint,
   UnsecuredJWT,
   exportJWK,
   exportSPKI,
@@ -855,6 +856,28 @@ describe('createAccessTokenVerifier: keys kept between verifications', () => {
     const jwksCache: JwksCache = { jwks: { keys: [{ ...s.a.jwk } as Record<string, unknown>] }, uat: Date.now() }
     await domainVerifier({ jwksCache })(await validToken())
     expect(Object.isFrozen(jwksCache.jwks!.keys[0])).toBe(false)
+  })
+})
+
+describe('createAccessTokenVerifier: DPoP proofs with each key type', () => {
+  it.each(['ES256', 'RS256', 'PS256', 'EdDSA'] as const)('accepts a proof signed with a %s key whose RFC 7638 thumbprint (as jose computes it) is the cnf.jkt', async (alg) => {
+    await serveDefaultJwks()
+    const proofKey = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519' } : {})
+    const jwk = await exportJWK(proofKey.publicKey)
+    const token = await validToken({ cnf: { jkt: await calculateJwkThumbprint(jwk) } })
+    const url = 'https://api.example.com/contacts'
+    const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))).toString('base64url')
+    const proof = await new SignJWT({ htm: 'GET', htu: url, iat: now(), jti: crypto.randomUUID(), ath })
+      .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk })
+      .sign(proofKey.privateKey)
+    await expect(domainVerifier()(`DPoP ${token}`, { dpop: { proof, method: 'GET', url } })).resolves.toMatchObject({ sub: 'auth0|5f7c8ec7c33c6c004bbafe82' })
+    // Another key of the same type is not the bound one.
+    const other = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519' } : {})
+    const otherProof = await new SignJWT({ htm: 'GET', htu: url, iat: now(), jti: crypto.randomUUID(), ath })
+      .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: await exportJWK(other.publicKey) })
+      .sign(other.privateKey)
+    const err = (await rejection(domainVerifier()(`DPoP ${token}`, { dpop: { proof: otherProof, method: 'GET', url } }))) as InvalidTokenError
+    expect(err.message).toMatch(/cnf\.jkt/)
   })
 })
 
