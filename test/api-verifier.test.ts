@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   CompactEncrypt,
+  CompactSign,
   FlattenedSign,
   SignJWT,
   calculateJwkThumbprint,
@@ -453,6 +454,15 @@ describe('createAccessTokenVerifier with an Auth0 domain: refused tokens', () =>
     const token = 'aGVsbG8.d29ybGQ.c2lnbmF0dXJl'
     await expectInvalidToken(domainVerifier()(`Bearer ${token}`), token, /malformed/)
     expect(requestCount(JWKS_URL)).toBe(0)
+  })
+
+  it('refuses a token whose claims are not valid UTF-8 as malformed', async () => {
+    await serveDefaultJwks()
+    const s = await signers
+    const json = new TextEncoder().encode(JSON.stringify(accessClaims({ name: 'X' })))
+    const bytes = json.map((b) => (b === 0x58 ? 0xff : b)) // each "X" becomes a lone 0xFF byte: not UTF-8
+    const token = await new CompactSign(bytes).setProtectedHeader({ alg: 'RS256', kid: s.a.kid, typ: 'at+jwt' }).sign(s.a.privateKey)
+    await expectInvalidToken(domainVerifier()(token), token, /malformed/)
   })
 
   it('refuses a JWS with an unencoded payload (b64: false, RFC 7797), which no JWT may use', async () => {

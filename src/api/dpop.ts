@@ -24,7 +24,7 @@ export interface DpopRequest {
 export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA', 'Ed25519']
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** SHA-256 of a string, base64url: the `ath` of a token, or a JWK thumbprint. */
 async function sha256(text: string): Promise<string> {

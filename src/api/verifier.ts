@@ -160,16 +160,16 @@ function toInvalidToken(err: unknown): AuthcodeError {
   return new InvalidTokenError('The access token could not be verified')
 }
 
-const decoder = new TextDecoder()
+// Claims that are not valid UTF-8 are malformed, as jose's jwtVerify had it.
+const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** Whether a string has ASCII whitespace: a few native scans, cheaper than /\s/ on a whole token. */
 function hasAsciiSpace(text: string): boolean {
   return text.includes(' ') || text.includes('\t') || text.includes('\n') || text.includes('\r') || text.includes('\f') || text.includes('\v')
 }
 
-
 // Checked for presence first, in this order, as jose's jwtVerify did (iss and aud: because they are configured).
-const REQUIRED_CLAIMS = ['exp', 'sub', 'aud', 'iss']
+const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'exp']
 
 /** Whether the token's `aud` (a string or a list) names one of this API's identifiers. */
 function forThisApi(aud: unknown, audiences: readonly string[]): boolean {
@@ -275,7 +275,7 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
       throw new InvalidTokenError('The access token is malformed')
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidTokenError('The access token is malformed')
-    for (const claim of REQUIRED_CLAIMS) if (!(claim in payload)) throw claimError(claim)
+    for (const claim of REQUIRED_CLAIMS) if (!Object.hasOwn(payload, claim)) throw claimError(claim)
     if (payload.iss !== issuer) throw claimError('iss')
     if (!forThisApi(payload.aud, audiences)) throw claimError('aud')
     if (payload.iat !== undefined && typeof payload.iat !== 'number') throw claimError('iat')
