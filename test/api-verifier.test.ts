@@ -844,6 +844,22 @@ describe('createAccessTokenVerifier: keys kept between verifications', () => {
     expect(requestCount(JWKS_URL)).toBe(2)
   })
 
+  it('keeps a key per token header: tokens of two keys, alternating, each verify with their own key', async () => {
+    await serveDefaultJwks()
+    const s = await signers
+    const verify = domainVerifier()
+    for (let i = 0; i < 3; i++) {
+      await expect(verify(await signWith(s.a, accessClaims({ jti: `a-${i}` })))).resolves.toMatchObject({ jti: `a-${i}` })
+      await expect(verify(await signWith(s.b, accessClaims({ jti: `b-${i}` })))).resolves.toMatchObject({ jti: `b-${i}` })
+    }
+    // key-a's header with key-b's signature: the kept key-a does not accept it.
+    const [header] = (await signWith(s.a)).split('.') as [string]
+    const [, payload, signature] = (await signWith(s.b)).split('.') as [string, string, string]
+    const forged = `${header}.${payload}.${signature}`
+    await expectInvalidToken(verify(forged), forged, /signature is invalid/)
+    expect(requestCount(JWKS_URL)).toBe(1)
+  })
+
   it('picks the one key of the right type for a token without kid', async () => {
     const s = await signers
     const { kid: _ecKid, ...ecWithoutKid } = s.ec.jwk

@@ -20,14 +20,14 @@ export interface KeySource {
  * ResponseError/NetworkError/TimeoutError/ConfigError when the keys cannot be had.
  *
  * The hot path skips even that: after a token verified with a JWK this resolver returned,
- * `keep` records the CryptoKey jose made of it under the token's encoded protected header,
- * and `known` gives it back for the next token with the very same header (same `alg` and
+ * `keep(token, …)` records the CryptoKey jose made of it under the token's encoded protected
+ * header, and `known(token)` gives it back for the next token with the very same header (same `alg` and
  * `kid`, so the same key) while the key set is fresh — jose then uses the key as it is.
  */
 export interface KeyResolver {
   (header: JWSHeaderParameters): JWK | Promise<JWK>
-  known(encodedHeader: string): CryptoKey | undefined
-  keep(encodedHeader: string, jwk: JWK, key: CryptoKey): void
+  known(token: string): CryptoKey | undefined
+  keep(token: string, jwk: JWK, key: CryptoKey): void
 }
 
 /** The expected issuer and a key resolver for jose's `compactVerify`/`jwtVerify`. */
@@ -78,7 +78,11 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
   // Where pick put each JWK, so keep can tell it is still the current key set's.
   const placed = new WeakMap<JWK, [string, unknown]>()
   // Encoded protected header -> CryptoKey, for headers of tokens that verified (bounded).
+  // "header." -> CryptoKey, and the last one kept apart: most issuers sign with one key, and
+  // a prefix comparison costs less than cutting the header out and hashing it.
   let imported = new Map<string, CryptoKey>()
+  let lastHeader = ''
+  let lastKey: CryptoKey | undefined
   if (persist !== undefined && Array.isArray(persist.jwks?.keys) && typeof persist.uat === 'number' && Date.now() - persist.uat < MAX_AGE_MS) {
     keys = persist.jwks.keys
     uat = persist.uat
@@ -92,6 +96,7 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
         uat = Date.now()
         chosen = new Map()
         imported = new Map()
+        lastKey = undefined
         if (persist !== undefined) {
           persist.jwks = { keys: loaded }
           persist.uat = uat
@@ -130,13 +135,19 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
     const hit = chosen.get(alg)?.get(header.kid)
     return hit !== undefined && Date.now() - uat < MAX_AGE_MS ? hit : slow(alg, header.kid)
   }
-  resolve.known = (encodedHeader: string): CryptoKey | undefined =>
-    Date.now() - uat < MAX_AGE_MS ? imported.get(encodedHeader) : undefined
-  resolve.keep = (encodedHeader: string, jwk: JWK, key: CryptoKey): void => {
+  resolve.known = (token: string): CryptoKey | undefined => {
+    if (Date.now() - uat >= MAX_AGE_MS) return undefined
+    if (lastKey !== undefined && token.startsWith(lastHeader)) return lastKey
+    return imported.size === 0 ? undefined : imported.get(token.slice(0, token.indexOf('.') + 1))
+  }
+  resolve.keep = (token: string, jwk: JWK, key: CryptoKey): void => {
     const at = placed.get(jwk)
     // Only for a JWK of the current key set (a reload since starts afresh), and only so many
     // headers: an issuer uses a handful, and nothing unverified gets here.
-    if (at !== undefined && chosen.get(at[0])?.get(at[1]) === jwk && imported.size < 100) imported.set(encodedHeader, key)
+    if (at === undefined || chosen.get(at[0])?.get(at[1]) !== jwk || imported.size >= 100) return
+    lastHeader = token.slice(0, token.indexOf('.') + 1)
+    lastKey = key
+    imported.set(lastHeader, key)
   }
   return resolve
 }

@@ -252,8 +252,7 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     // jose checks the signature, the algorithm against the allow-list and "crit"; the claims are ours.
     let verified: { payload: Uint8Array; protectedHeader: { typ?: string | undefined; b64?: boolean | undefined; crit?: string[] | undefined }; key?: unknown }
     let used: JWK | Promise<JWK> | undefined
-    const encodedHeader = raw.slice(0, raw.indexOf('.'))
-    const known = secret ?? getKey.known(encodedHeader)
+    const known = secret ?? getKey.known(raw)
     try {
       const nonJws = describeNonJws(raw)
       if (nonJws !== undefined) throw new InvalidTokenError(nonJws)
@@ -264,7 +263,7 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
       throw toInvalidToken(err)
     }
     // The first verification with this header: keep the CryptoKey jose made of the JWK for the next ones.
-    if (known === undefined && used !== undefined && !(used instanceof Promise)) getKey.keep(encodedHeader, used, verified.key as CryptoKey)
+    if (known === undefined && used !== undefined && !(used instanceof Promise)) getKey.keep(raw, used, verified.key as CryptoKey)
     const { typ, b64, crit } = verified.protectedHeader
     let payload: AccessTokenClaims
     try {
