@@ -813,6 +813,15 @@ describe('createAccessTokenVerifier: the JWKS request', () => {
     expect(requestCount(JWKS_URL)).toBe(2)
   })
 
+  it('does not try again after a 500, nor after a 503 whose Retry-After asks for more than 1 s', async () => {
+    server.use(http.get(JWKS_URL, () => new HttpResponse('broken', { status: 500 })))
+    await expect(domainVerifier()(await validToken())).rejects.toMatchObject({ status: 500 })
+    expect(requestCount(JWKS_URL)).toBe(1)
+    server.use(http.get(JWKS_URL, () => new HttpResponse('busy', { status: 503, headers: { 'retry-after': '30' } })))
+    await expect(domainVerifier()(await validToken())).rejects.toMatchObject({ status: 503 })
+    expect(requestCount(JWKS_URL)).toBe(2)
+  })
+
   it('refuses a JWKS body over 1 MiB with ResponseError', async () => {
     const s = await signers
     const padding = 'x'.repeat(1024 * 1024)

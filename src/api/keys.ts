@@ -158,7 +158,8 @@ const MAX_BODY = 1024 * 1024
 /**
  * One GET of a JSON document (a JWKS or a discovery document), its body read in full, under one
  * timeout for the headers and the body; tried a second time after 100 ms when the network
- * failed or the server answered 429/5xx. This is the only request the verifier makes, so it
+ * failed, or when the server answered 429/503 (after its `Retry-After`, if that is at most 1 s).
+ * This is the only request the verifier makes, so it
  * stays this small rather than carry the whole of http.ts into every API's bundle.
  *
  * @throws {TimeoutError} no full answer within `timeoutMs`.
@@ -173,12 +174,18 @@ async function getJsonOnce(fetchFn: typeof fetch, url: string, timeoutMs: number
   const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new TimeoutError(`No answer from ${where} within ${timeoutMs} ms (timeoutMs)`))))
   aborted.catch(() => {})
   let status = 0
+  let delay = 100
   try {
     const res = await Promise.race([fetchFn(url, { headers: { accept: 'application/json' }, signal: controller.signal, ...(redirect && { redirect }) }), aborted])
     status = res.status
     if (status !== 200) {
       res.body?.cancel().catch(() => {})
-      if (retry && (status === 429 || status >= 500)) throw new ResponseError(status, '')
+      // As http.ts: 429/503 are tried again, after Retry-After (seconds) when it asks for at most 1 s.
+      const after = Number(res.headers.get('retry-after') ?? 0)
+      if (retry && (status === 429 || status === 503) && after <= 1) {
+        delay = Math.max(delay, after * 1000)
+        throw new ResponseError(status, '')
+      }
       return { status, body: undefined }
     }
     const text = Number(res.headers.get('content-length')) > MAX_BODY ? '' : await Promise.race([res.text(), aborted])
@@ -194,7 +201,7 @@ async function getJsonOnce(fetchFn: typeof fetch, url: string, timeoutMs: number
     if (err instanceof TimeoutError || (err instanceof AuthcodeError && status === 200)) throw err
     if (retry) {
       clearTimeout(timer)
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await new Promise((resolve) => setTimeout(resolve, delay))
       return getJsonOnce(fetchFn, url, timeoutMs, redirect, false)
     }
     if (err instanceof AuthcodeError) throw err
