@@ -1,7 +1,8 @@
 // The issuer's signing keys, for every verifier in authcode/api: domain -> fixed JWKS path, issuer -> discovery.
 import type { JWK, JWSHeaderParameters } from 'jose'
 import { normalizeDomain } from '../domain.js'
-import { AuthcodeError, ConfigError, NetworkError, ResponseError, TimeoutError } from '../errors.js'
+import { ConfigError, ResponseError } from '../errors.js'
+import { getPublicJson } from '../http.js'
 
 /** Where the keys come from, as the public verifier options give it. */
 export interface KeySource {
@@ -152,69 +153,6 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
   return resolve
 }
 
-/** No key set or discovery document has a reason to be larger: a larger body is refused. */
-const MAX_BODY = 1024 * 1024
-
-/**
- * One GET of a JSON document (a JWKS or a discovery document), its body read in full, under one
- * timeout for the headers and the body; tried a second time after 100 ms when the network
- * failed, or when the server answered 429/503 (after its `Retry-After`, if that is at most 1 s).
- * This is the only request the verifier makes, so it
- * stays this small rather than carry the whole of http.ts into every API's bundle.
- *
- * @throws {TimeoutError} no full answer within `timeoutMs`.
- * @throws {NetworkError} the server could not be reached.
- * @throws {ResponseError} a body over 1 MiB.
- */
-async function getJsonOnce(fetchFn: typeof fetch, url: string, timeoutMs: number, redirect?: 'manual', retry = true): Promise<{ status: number; body: unknown }> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), timeoutMs)
-  const where = url.replace(/[?#].*/, '')
-  // Not every fetch stops reading a body when its signal aborts, so the timer races the body too.
-  const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new TimeoutError(`No answer from ${where} within ${timeoutMs} ms (timeoutMs)`))))
-  aborted.catch(() => {})
-  let status = 0
-  let delay = 100
-  try {
-    const res = await Promise.race([fetchFn(url, { headers: { accept: 'application/json' }, signal: controller.signal, ...(redirect && { redirect }) }), aborted])
-    status = res.status
-    if (status !== 200) {
-      res.body?.cancel().catch(() => {})
-      // As http.ts: 429/503 are tried again, after Retry-After (seconds) when it asks for at most 1 s.
-      const after = Number(res.headers.get('retry-after') ?? 0)
-      if (retry && (status === 429 || status === 503) && after <= 1) {
-        delay = Math.max(delay, after * 1000)
-        throw new ResponseError(status, '')
-      }
-      return { status, body: undefined }
-    }
-    const text = Number(res.headers.get('content-length')) > MAX_BODY ? '' : await Promise.race([res.text(), aborted])
-    if (text === '' || text.length > MAX_BODY) throw new ResponseError(status, `${where} answered with an empty body or one over 1 MiB`)
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch {
-      // not JSON: the caller says what it expected
-    }
-    return { status, body }
-  } catch (err) {
-    if (err instanceof TimeoutError || (err instanceof AuthcodeError && status === 200)) throw err
-    if (retry) {
-      clearTimeout(timer)
-      await new Promise((resolve) => setTimeout(resolve, delay))
-      return getJsonOnce(fetchFn, url, timeoutMs, redirect, false)
-    }
-    if (err instanceof AuthcodeError) throw err
-    // Only the runtime's error code goes in the message. The cause is the error itself: this
-    // request (a GET of public keys or metadata) carries no secret or token it could quote.
-    const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined
-    const code = [e?.code, e?.cause?.code, e?.name].find((c) => typeof c === 'string')
-    throw new NetworkError(`Could not reach ${where} (${String(code ?? 'unknown error')})`, { cause: err })
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * Validates a key source and makes the resolver. With `domain` the JWKS is Auth0's fixed
  * `/.well-known/jwks.json`; with `issuer` it is the `jwks_uri` of the discovery document,
@@ -228,7 +166,7 @@ export function issuerKeys(o: KeySource): IssuerKeys {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new ConfigError('timeoutMs', 'must be a whole number of milliseconds above 0')
   const insecure = o.allowInsecureRequests === true
   const fetchFn = o.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args))
-  const getJson = (url: string, redirect?: 'manual') => getJsonOnce(fetchFn, url, timeoutMs, redirect)
+  const getJson = (url: string, redirect?: 'manual') => getPublicJson(fetchFn, url, timeoutMs, redirect)
   // A failed key fetch is the issuer's outage, not a bad token: our own errors let the
   // verifiers tell the two apart (an API answers 503, not 401).
   const loadJwks = async (url: string): Promise<Record<string, unknown>[]> => {
