@@ -829,6 +829,31 @@ describe('createAccessTokenVerifier: the JWKS request', () => {
     const err = await rejection(domainVerifier()(await validToken()))
     expect(err).toBeInstanceOf(ResponseError)
   })
+
+  it('stops reading a JWKS body with no declared length once it passes 1 MiB', async () => {
+    // An endless stream: only a reader that counts as it goes can refuse it.
+    let pulled = 0
+    const chunk = new Uint8Array(64 * 1024).fill(0x20)
+    server.use(
+      http.get(
+        JWKS_URL,
+        () =>
+          new HttpResponse(
+            new ReadableStream<Uint8Array>({
+              pull(controller) {
+                pulled += chunk.byteLength
+                controller.enqueue(chunk)
+              },
+            }),
+            { headers: { 'content-type': 'application/json' } },
+          ),
+      ),
+    )
+    const err = await rejection(domainVerifier()(await validToken()))
+    expect(err).toBeInstanceOf(ResponseError)
+    expect((err as Error).message).toContain('1 MiB')
+    expect(pulled).toBeLessThan(4 * 1024 * 1024)
+  })
 })
 
 describe('createAccessTokenVerifier: keys kept between verifications', () => {
