@@ -2,7 +2,7 @@
 import { type AuthorizeOptions, type BuildAuthorizeUrlParams, buildAuthorizeUrl, scopeString } from './authorize.js'
 import { type ClientConfig, resolveConfig } from './config.js'
 import { ConfigError } from './errors.js'
-import { clientFor } from './grants.js'
+import { dpopThumbprint, pushAuthorization } from './par.js'
 import { randomTokens, s256 } from './random.js'
 
 /**
@@ -93,7 +93,7 @@ export async function createAuthorizationRequest(
   const [state, codeVerifier, nonce] = randomTokens(openid ? 3 : 2) as [string, string, string?]
   const audience = p.audience ?? resolved.audience
   // DPoP: bind the code to the key (RFC 9449 §10), so only its holder can redeem it.
-  const dpopJkt = resolved.dpop === undefined ? undefined : await clientFor(config).dpopThumbprint()
+  const dpopJkt = resolved.dpop === undefined ? undefined : await dpopThumbprint(resolved)
   // Hash while the URL is built: Web Crypto digests off the main thread on most runtimes, so
   // the checks and the URL cost no time. The URL takes a stand-in challenge until then.
   const challenge = s256(codeVerifier)
@@ -134,7 +134,7 @@ export async function createAuthorizationRequest(
   url.searchParams.set('code_challenge', await challenge)
   const { par, signal } = p
   if (par === true) {
-    const { requestUri } = await clientFor(config).pushAuthorizationRequest(url.searchParams, signal === undefined ? {} : { signal })
+    const { requestUri } = await pushAuthorization(resolved, url.searchParams, signal === undefined ? {} : { signal })
     url = new URL(server.authorization_endpoint)
     url.searchParams.set('client_id', resolved.clientId)
     url.searchParams.set('request_uri', requestUri)

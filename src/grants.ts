@@ -5,7 +5,6 @@ import { checkRedirectUri, scopeString } from './authorize.js'
 import { type ClientConfig, type ResolvedConfig, resolveConfig } from './config.js'
 import { ConfigError, IdTokenError } from './errors.js'
 import { checkOrganization } from './organization.js'
-import { dpopThumbprint, pushAuthorization } from './par.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from './standard-schema.js'
 import { call, requestOptions, requireText, session } from './token-request.js'
 import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from './token-set.js'
@@ -178,17 +177,3 @@ export async function refreshTokens(config: ClientConfig, p: RefreshParams): Pro
   return refreshWith(resolveConfig(config), p)
 }
 
-/**
- * What createAuthorizationRequest needs from a client: PAR and the DPoP thumbprint. Internal;
- * it does not make a TokenClient, so an authorization request's bundle leaves TokenClient out.
- */
-export function clientFor(config: ClientConfig): {
-  pushAuthorizationRequest(params: URLSearchParams, options?: RequestOptions): Promise<{ requestUri: string; expiresIn: number }>
-  dpopThumbprint(): Promise<string | undefined>
-} {
-  const resolved = resolveConfig(config)
-  return {
-    pushAuthorizationRequest: (params, options) => pushAuthorization(resolved, params, options),
-    dpopThumbprint: () => dpopThumbprint(resolved),
-  }
-}

@@ -110,6 +110,9 @@ export async function call<T>(
     }
   } finally {
     for (const hold of holds) hold.release()
+    // A held body nobody read (a status oauth4webapi refused before reading) would keep its
+    // connection busy until garbage collection.
+    if (holds.length > 0 && response !== undefined && !response.bodyUsed) response.body?.cancel().catch(() => {})
   }
 }
 
