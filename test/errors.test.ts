@@ -3,6 +3,7 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { inspect } from 'node:util'
+import { gzipSync } from 'node:zlib'
 import { delay } from 'msw'
 import { describe, expect, it } from 'vitest'
 import * as authcode from 'authcode'
@@ -390,6 +391,25 @@ describe('timeouts', () => {
     )
     expectError(await rejection(client({ timeoutMs: 100 }).exchangeCode(exchangeParams)), TimeoutError)
     expectError(await rejection(client({ timeoutMs: 100 }).refresh({ refreshToken: REFRESH_TOKEN })), TimeoutError)
+  })
+
+  it('counts an encoded body as it inflates: a small gzip declared length cannot smuggle in more than 1 MiB', async () => {
+    // 2 MiB of JSON whitespace before a valid token response, gzipped to a few KB.
+    const inflated = `${' '.repeat(2 * 1024 * 1024)}{"access_token":"${ACCESS_TOKEN}","token_type":"Bearer","expires_in":60}`
+    const gz = gzipSync(inflated)
+    const srv = await startServer((req, res) => {
+      if (req.url === '/.well-known/openid-configuration') return discoveryAnswer(srv.base, res)
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(gz.length) })
+      res.end(gz)
+    })
+    try {
+      const bomb = new TokenClient({ issuer: `${srv.base}/`, allowInsecureRequests: true, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, fetch: realFetch, retries: 0 })
+      expect(gz.length).toBeLessThan(64 * 1024)
+      const err = expectError(await rejection(bomb.exchangeCode(exchangeParams)), ResponseError)
+      expect(err.message).toContain('1 MiB')
+    } finally {
+      await srv.close()
+    }
   })
 
   it('an error body with a declared length that stalls still times out (a 5xx is read for its OAuth error)', async () => {
