@@ -45,7 +45,7 @@ export interface RedisClientLike {
  * ```ts
  * import { createClient } from 'redis'
  * const options: RedisStorageOptions = {
- *   client: await createClient({ url: process.env.REDIS_URL }).connect(),
+ *   client: await createClient({ url: 'redis://localhost:6379' }).connect(),
  *   prefix: 'myapp:auth:',
  *   lockWaitMs: 5_000,
  * }
@@ -160,7 +160,7 @@ function isTokenSet(value: unknown): value is TokenSet {
  * import { TokenClient, TokenManager } from 'authcode'
  * import { RedisStorage } from 'authcode/storage/redis'
  *
- * const redis = await createClient({ url: process.env.REDIS_URL }).connect()
+ * const redis = await createClient({ url: 'redis://localhost:6379' }).connect()
  * const manager = new TokenManager({
  *   client: new TokenClient(config),
  *   storage: new RedisStorage({ client: redis }),
