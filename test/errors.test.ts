@@ -129,6 +129,18 @@ function discoveryAnswer(base: string, res: ServerResponse): void {
   res.end(JSON.stringify({ issuer: `${base}/`, authorization_endpoint: `${base}/authorize`, token_endpoint: `${base}/oauth/token` }))
 }
 
+/** A response whose body sends `first` and then never ends (a fetch mock does not cut it on abort). */
+function stalledResponse(status: number, first: string, headers: Record<string, string> = {}) {
+  return new HttpResponse(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(first))
+      },
+    }),
+    { status, headers: { 'content-type': 'application/json', ...headers } },
+  )
+}
+
 function oauthJson(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
   return HttpResponse.json(body, { status, headers })
 }
@@ -378,17 +390,7 @@ describe('timeouts', () => {
   })
 
   it('times out a body with a declared length when the injected fetch ignores the abort', async () => {
-    onToken(
-      () =>
-        new HttpResponse(
-          new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"access_token":'))
-            },
-          }),
-          { status: 200, headers: { 'content-type': 'application/json', 'content-length': '64' } },
-        ),
-    )
+    onToken(() => stalledResponse(200, '{"access_token":', { 'content-length': '64' }))
     expectError(await rejection(client({ timeoutMs: 100 }).exchangeCode(exchangeParams)), TimeoutError)
     expectError(await rejection(client({ timeoutMs: 100 }).refresh({ refreshToken: REFRESH_TOKEN })), TimeoutError)
   })
@@ -413,17 +415,7 @@ describe('timeouts', () => {
   })
 
   it('an error body with a declared length that stalls still times out (a 5xx is read for its OAuth error)', async () => {
-    onToken(
-      () =>
-        new HttpResponse(
-          new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"error":'))
-            },
-          }),
-          { status: 500, headers: { 'content-type': 'application/json', 'content-length': '64' } },
-        ),
-    )
+    onToken(() => stalledResponse(500, '{"error":', { 'content-length': '64' }))
     expectError(await rejection(client({ timeoutMs: 100 }).exchangeCode(exchangeParams)), TimeoutError)
   })
 })
@@ -993,17 +985,7 @@ describe('regressions', () => {
   // aborts the controller; with a fetch that does not error the body stream on abort (msw, which
   // authcode's own testing story relies on) a stalled body hangs forever instead of timing out.
   it('times out a stalled body even when the injected fetch ignores the abort once headers are in', async () => {
-    onToken(
-      () =>
-        new HttpResponse(
-          new ReadableStream<Uint8Array>({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"access_token":'))
-            },
-          }),
-          { status: 200, headers: { 'content-type': 'application/json' } },
-        ),
-    )
+    onToken(() => stalledResponse(200, '{"access_token":'))
     expectError(await rejection(client({ timeoutMs: 100 }).exchangeCode(exchangeParams)), TimeoutError)
   })
 })
