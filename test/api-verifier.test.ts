@@ -686,10 +686,10 @@ describe('createAccessTokenVerifier: JWKS caching', () => {
     expect(requestCount(JWKS_URL)).toBe(2)
   })
 
-  it('picks up a rotated key without a new verifier, after jose’s 30 s refetch cooldown', async () => {
-    // jose refetches the JWKS for an unknown kid only when the last fetch is over 30 s old (its
-    // cooldown), so the clock is moved with a fake Date; timers stay real so msw and the
-    // request timeouts work as usual.
+  it('picks up a rotated key without a new verifier, after the 30 s refetch cooldown', async () => {
+    // The key cache (src/api/keys.ts, as jose's remote key sets) refetches the JWKS for an
+    // unknown kid only when the last fetch is over 30 s old, so the clock is moved with a fake
+    // Date; timers stay real so msw and the request timeouts work as usual.
     const s = await signers
     const start = Date.now()
     vi.useFakeTimers({ toFake: ['Date'], now: start })
