@@ -1,4 +1,4 @@
-// ClientConfig: its zod schema, its defaults, and the endpoint metadata it resolves to.
+// ClientConfig: its checks, its defaults, and the endpoint metadata it resolves to.
 import type * as oauth from 'oauth4webapi'
 import { AbortError, ConfigError } from './errors.js'
 import { normalizeDomain } from './domain.js'
