@@ -44,12 +44,20 @@ type FetchInit = Omit<RequestInit, 'signal'>
 // Errors whose runtime code means no byte reached the server, so even a code exchange may retry.
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 
-/** The runtime's error code (ECONNRESET, UND_ERR_SOCKET, …) of an error or its causes. */
-export function errorCode(err: unknown): string | undefined {
+function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const own = (err as { code?: unknown }).code
   if (typeof own === 'string') return own
   return errorCode((err as { cause?: unknown }).cause)
+}
+
+/**
+ * What a network failure says in a message: the runtime's error code (ECONNRESET,
+ * UND_ERR_SOCKET, …) of the error or its causes, else its name. Never its text, which a
+ * custom fetch may have filled with the request.
+ */
+export function failureReason(err: unknown): string {
+  return errorCode(err) ?? (err instanceof Error ? err.name : 'unknown error')
 }
 
 function neverSent(err: unknown): boolean {
@@ -103,6 +111,24 @@ function abortError(signal: AbortSignal): AbortError {
 }
 
 /**
+ * A request's timer: after `ms` it rejects `expired` with a TimeoutError naming the endpoint,
+ * then aborts `controller` (whose signal goes to fetch). Waits race `expired`, so they end even
+ * with a fetch that does not stop reading a body when its signal aborts (msw does not).
+ * `fail` ends the wait early with another error (the caller's abort).
+ */
+function deadline(ms: number, url: string) {
+  const controller = new AbortController()
+  let fail!: (err: unknown) => void
+  const expired = new Promise<never>((_, reject) => (fail = reject))
+  expired.catch(() => {})
+  const timer = setTimeout(() => {
+    fail(new TimeoutError(`No answer from ${describeUrl(url)} within ${ms} ms (timeoutMs)`))
+    controller.abort()
+  }, ms)
+  return { controller, expired, fail, timer }
+}
+
+/**
  * One attempt: fetch with a timer that covers the headers and the whole body. The body is
  * read here so a server that stalls mid-body still times out, and the caller gets a fresh
  * Response over the bytes; or, for a caller that holds the timer (policy.holds) and a declared
@@ -110,16 +136,7 @@ function abortError(signal: AbortSignal): AbortError {
  */
 async function attempt(settings: HttpSettings, url: string, init: FetchInit, policy: RequestPolicy): Promise<Response> {
   const { signal } = policy
-  const controller = new AbortController()
-  let fail!: (err: unknown) => void
-  // Rejected by the timer or the caller's signal, so the wait ends even with a fetch that does
-  // not stop reading a body when its signal aborts (msw does not).
-  const expired = new Promise<never>((_, reject) => (fail = reject))
-  expired.catch(() => {})
-  const timer = setTimeout(() => {
-    fail(new TimeoutError(`No answer from ${describeUrl(url)} within ${settings.timeoutMs} ms (timeoutMs)`))
-    controller.abort()
-  }, settings.timeoutMs)
+  const { controller, expired, fail, timer } = deadline(settings.timeoutMs, url)
   const onAbort = () => {
     fail(abortError(signal!))
     controller.abort(signal?.reason)
@@ -134,20 +151,14 @@ async function attempt(settings: HttpSettings, url: string, init: FetchInit, pol
     const res = await Promise.race([settings.fetch(url, { ...init, signal: controller.signal }), expired])
     // An opaque redirect (status 0) cannot be rebuilt; nothing reads its body anyway.
     if (res.status < 200 || res.status > 599) return res
-    const declared = res.headers.get('content-length')
-    if (Number(declared) > MAX_RESPONSE_BYTES) {
-      res.body?.cancel().catch(() => {}) // not awaited: some streams never settle a cancel
-      throw tooLarge(res, url)
-    }
-    // A declared length within the cap is what fetch delivers (it fails on a mismatch); an
-    // encoded body may inflate past it, so it is counted like an undeclared one.
-    if (policy.holds !== undefined && declared !== null && /^\d+$/.test(declared) && !res.headers.has('content-encoding')) {
+    const exact = exactLength(res, url) // throws for a declared length over the cap
+    if (policy.holds !== undefined && exact) {
       policy.holds.push({ expired, release })
       held = true
       return res
     }
     const empty = res.status === 204 || res.status === 205 || res.status === 304
-    const body = empty ? null : await Promise.race([readCapped(res, url), expired]).catch((err: unknown) => {
+    const body = empty ? null : await Promise.race([readCapped(res, url, exact), expired]).catch((err: unknown) => {
       res.body?.cancel().catch(() => {})
       throw err
     })
@@ -169,12 +180,24 @@ function tooLarge(res: { status: number }, url: string): ResponseError {
   return new ResponseError(res.status, `${describeUrl(url)} answered with a body over ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`)
 }
 
-/** Reads a body, refusing it once it passes MAX_RESPONSE_BYTES (declared or actual). */
-async function readCapped(res: Response, url: string): Promise<ArrayBuffer> {
-  // A declared length within the cap (checked by the caller) is what fetch delivers, so the body
-  // can be read in one go; only an undeclared or encoded length needs counting chunk by chunk.
+/**
+ * Whether the body is exactly its declared length, within the cap: fetch delivers what a
+ * `content-length` declares (it fails on a mismatch), unless the body is encoded and inflates.
+ * A declared length over the cap is refused at once.
+ */
+function exactLength(res: Response, url: string): boolean {
   const declared = res.headers.get('content-length')
-  if (declared !== null && /^\d+$/.test(declared) && !res.headers.has('content-encoding')) return res.arrayBuffer()
+  if (Number(declared) > MAX_RESPONSE_BYTES) {
+    res.body?.cancel().catch(() => {}) // not awaited: some streams never settle a cancel
+    throw tooLarge(res, url)
+  }
+  return declared !== null && /^\d+$/.test(declared) && !res.headers.has('content-encoding')
+}
+
+/** Reads a body, refusing it once it passes MAX_RESPONSE_BYTES (declared or actual). */
+async function readCapped(res: Response, url: string, exact = exactLength(res, url)): Promise<ArrayBuffer> {
+  // A body of exactly its declared length can be read in one go; any other is counted chunk by chunk.
+  if (exact) return res.arrayBuffer()
   if (res.body === null) return new ArrayBuffer(0)
   const reader = res.body.getReader()
   const chunks: Uint8Array[] = []
@@ -225,7 +248,7 @@ export async function send(settings: HttpSettings, url: string, init: FetchInit,
       }
       // Only the runtime's error code goes in the message: a custom fetch's own text may quote
       // the request. The cause keeps a redacted copy for debugging.
-      const reason = errorCode(err) ?? (err instanceof Error ? err.name : 'unknown error')
+      const reason = failureReason(err)
       throw new NetworkError(`Could not reach ${describeUrl(url)} (${reason})`, { cause: bareCopy(err, policy.secrets) })
     }
     if ((res.status === 429 || res.status === 503) && i < settings.retries) {
@@ -275,16 +298,8 @@ export async function getPublicJson(
   redirect?: 'manual',
   retry = true,
 ): Promise<{ status: number; body: unknown }> {
-  const controller = new AbortController()
   const where = describeUrl(url)
-  let fail!: (err: unknown) => void
-  // The timer rejects the wait itself: not every fetch stops reading a body when its signal aborts.
-  const expired = new Promise<never>((_, reject) => (fail = reject))
-  expired.catch(() => {})
-  const timer = setTimeout(() => {
-    fail(new TimeoutError(`No answer from ${where} within ${timeoutMs} ms (timeoutMs)`))
-    controller.abort()
-  }, timeoutMs)
+  const { controller, expired, timer } = deadline(timeoutMs, url)
   let status = 0
   let delay = 100
   try {
@@ -299,10 +314,6 @@ export async function getPublicJson(
         throw new ResponseError(status, '')
       }
       return { status, body: undefined }
-    }
-    if (Number(res.headers.get('content-length')) > MAX_RESPONSE_BYTES) {
-      res.body?.cancel().catch(() => {})
-      throw tooLarge(res, url)
     }
     const bytes = await Promise.race([readCapped(res, url), expired])
     if (bytes.byteLength === 0) throw new ResponseError(status, `${where} answered with an empty body`)
@@ -323,7 +334,7 @@ export async function getPublicJson(
     if (err instanceof AuthcodeError) throw err
     // Only the runtime's error code goes in the message. The cause is the error itself: this
     // request (a GET of public keys or metadata) carries no secret or token it could quote.
-    throw new NetworkError(`Could not reach ${where} (${errorCode(err) ?? (err instanceof Error ? err.name : 'unknown error')})`, { cause: err })
+    throw new NetworkError(`Could not reach ${where} (${failureReason(err)})`, { cause: err })
   } finally {
     clearTimeout(timer)
   }

@@ -10,7 +10,7 @@ import {
   ResponseError,
   redact,
 } from './errors.js'
-import { errorCode, parseRetryAfter } from './http.js'
+import { failureReason, parseRetryAfter } from './http.js'
 
 /** Where the failure happened, for messages and hints. */
 export interface ErrorContext {
@@ -131,8 +131,7 @@ export async function toAuthcodeError(err: unknown, ctx: ErrorContext, oauth: Fl
     if (code === oauth.PARSE_ERROR && !(err.cause instanceof SyntaxError)) {
       // Not bad JSON: the body stream failed (a connection reset mid-body), read straight from
       // the response as it came in.
-      const reason = errorCode(err.cause) ?? (err.cause instanceof Error ? err.cause.name : 'unknown error')
-      return new NetworkError(`The connection to ${where} was lost while reading its answer (${reason})`, { cause: bareCopy(err.cause) })
+      return new NetworkError(`The connection to ${where} was lost while reading its answer (${failureReason(err.cause)})`, { cause: bareCopy(err.cause) })
     }
     if (code === oauth.RESPONSE_IS_NOT_JSON || code === oauth.PARSE_ERROR) {
       message = `${where} answered ${status} with a body that is not JSON`
