@@ -22,7 +22,6 @@ export async function run({ peers, rounds, log }) {
   // Not table rows: what authcode's import is made of, to explain its number.
   const parts = [
     { name: 'authcode/api', code: `await import('authcode/api')`, cwd: ROOT_DIR },
-    { name: 'oauth4webapi (authcode loads it on first request)', code: `await import('oauth4webapi')`, cwd: ROOT_DIR },
     { name: 'oauth4webapi + jose', code: `await Promise.all([import('oauth4webapi'), import('jose')])`, cwd: ROOT_DIR },
   ]
   contenders.push(...parts)
