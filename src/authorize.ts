@@ -1,4 +1,4 @@
-// The /authorize URL, the login transaction that goes with it, Auth0 invitations and the logout URL.
+// The /authorize URL and its parameter checks, and Auth0 organization invitations.
 import { normalizeDomain } from './domain.js'
 import { CallbackError, ConfigError } from './errors.js'
 
@@ -34,7 +34,10 @@ export interface AuthorizeOptions {
   uiLocales?: string
   /** How the code comes back: `query` (default) or `form_post`. */
   responseMode?: 'query' | 'form_post'
-  /** Any further parameters. A name that has its own option above is refused. */
+  /**
+   * Any further parameters. A name that has its own option above is refused, and so are
+   * `request` and `request_uri` (RFC 9101), which would replace the whole request.
+   */
   extraParams?: Record<string, string>
 }
 
@@ -80,13 +83,13 @@ function wellFormed<T>(value: T, field: string): T {
   return value
 }
 
-function requireText(value: unknown, field: string): string {
+export function requireText(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
   return wellFormed(value, field)
 }
 
 /** An absolute http(s) URL, parsed. */
-function httpUrl(value: unknown, field: string): URL {
+export function httpUrl(value: unknown, field: string): URL {
   const text = requireText(value, field)
   let url: URL | undefined
   try {
@@ -126,7 +129,7 @@ export function scopeString(scope: string | string[] | undefined, field = 'scope
  * @throws {ConfigError} for a missing `clientId`/`state`, neither `domain` nor
  *   `authorizationEndpoint`, a `redirectUri` that is not an absolute http(s) URL or has a
  *   fragment, a bad `maxAge`/`responseMode`/`codeChallengeMethod`, or an `extraParams` name
- *   that has its own option.
+ *   that has its own option or is `request`/`request_uri`.
  * @example
  * ```ts
  * import { buildAuthorizeUrl, generateState } from 'authcode'
@@ -195,6 +198,9 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
     for (const name of Object.keys(extra)) {
       const field = `extraParams.${name}`
       if (params.some((param) => param[1] === name)) throw new ConfigError(field, 'has its own option')
+      // A request object (RFC 9101) replaces every other parameter at the server, unchecked by
+      // us; PAR (par: true) sets request_uri itself.
+      if (name === 'request' || name === 'request_uri') throw new ConfigError(field, 'is refused: a request object replaces the whole request at the server (use par: true for pushed requests)')
       const value = extra[name]
       if (typeof value !== 'string') throw new ConfigError(field, 'must be a string')
       q.set(wellFormed(name, field), wellFormed(value, field))
@@ -255,68 +261,4 @@ export function parseInvitationUrl(url: string | URL): InvitationParams {
     throw new CallbackError(`The invitation link has no ${missing.join(' and ')} parameter; it must carry both`)
   }
   return organizationName === undefined ? { invitation, organization } : { invitation, organization, organizationName }
-}
-
-/**
- * Parameters of {@link buildLogoutUrl}.
- *
- * @example
- * ```ts
- * const params: BuildLogoutUrlParams = { domain: 'my-tenant.eu.auth0.com', clientId: 'abc', returnTo: 'https://app.example.com/', federated: true }
- * ```
- */
-export interface BuildLogoutUrlParams {
-  /** Auth0 tenant or custom domain. Or give `endSessionEndpoint`. */
-  domain?: string
-  /** Any provider's `end_session_endpoint` (implies the OIDC form). */
-  endSessionEndpoint?: string
-  clientId: string
-  /** Where to send the user afterwards; must be an allowed logout URL of the app. */
-  returnTo?: string
-  /** Also log the user out of the upstream identity provider. */
-  federated?: boolean
-  /** The ID token of the session (OIDC logout). */
-  idTokenHint?: string
-  /** Auth0's `/v2/logout` or the OIDC `/oidc/logout`. Default: `oidc` when `idTokenHint` or `endSessionEndpoint` is given, else `v2`. */
-  endpoint?: 'v2' | 'oidc'
-}
-
-/**
- * Builds the logout URL: Auth0's `/v2/logout` (`client_id`, `returnTo`, `federated`) or the
- * OpenID Connect `/oidc/logout` (`client_id`, `post_logout_redirect_uri`, `id_token_hint`).
- *
- * @throws {ConfigError} for a missing `clientId`, no `domain`/`endSessionEndpoint`, or a bad `returnTo`.
- * @example
- * ```ts
- * import { buildLogoutUrl } from 'authcode'
- * buildLogoutUrl({ domain: 'my-tenant.eu.auth0.com', clientId: 'abc', returnTo: 'https://app.example.com/' })
- * // https://my-tenant.eu.auth0.com/v2/logout?client_id=abc&returnTo=https%3A%2F%2Fapp.example.com%2F
- * ```
- */
-export function buildLogoutUrl(p: BuildLogoutUrlParams): URL {
-  if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
-  const clientId = requireText(p.clientId, 'clientId')
-  const returnTo = p.returnTo === undefined ? undefined : checkRedirectUri(p.returnTo, 'returnTo')
-  const idTokenHint = p.idTokenHint === undefined ? undefined : requireText(p.idTokenHint, 'idTokenHint')
-  const endpoint = p.endpoint ?? (idTokenHint !== undefined || p.endSessionEndpoint !== undefined ? 'oidc' : 'v2')
-  if (endpoint !== 'v2' && endpoint !== 'oidc') throw new ConfigError('endpoint', 'must be "v2" or "oidc"')
-  let url: URL
-  if (p.endSessionEndpoint !== undefined) {
-    if (endpoint === 'v2') throw new ConfigError('endpoint', '"v2" needs an Auth0 "domain", not an endSessionEndpoint')
-    url = httpUrl(p.endSessionEndpoint, 'endSessionEndpoint')
-  } else if (p.domain !== undefined) {
-    url = new URL(`https://${normalizeDomain(p.domain)}/${endpoint === 'v2' ? 'v2/logout' : 'oidc/logout'}`)
-  } else {
-    throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "endSessionEndpoint"')
-  }
-  const q = url.searchParams
-  q.set('client_id', clientId)
-  if (endpoint === 'v2') {
-    if (returnTo !== undefined) q.set('returnTo', returnTo)
-  } else {
-    if (idTokenHint !== undefined) q.set('id_token_hint', idTokenHint)
-    if (returnTo !== undefined) q.set('post_logout_redirect_uri', returnTo)
-  }
-  if (p.federated === true) q.set('federated', '')
-  return url
 }

@@ -3,6 +3,7 @@ import type * as oauth from 'oauth4webapi'
 import { AbortError, ConfigError } from './errors.js'
 import { normalizeDomain } from './domain.js'
 import { type HttpSettings, customFetch } from './http.js'
+import { issuerMismatch } from './issuer.js'
 import { loadFlow, toError } from './token-request.js'
 
 /**
@@ -77,6 +78,7 @@ export interface ResolvedConfig {
   readonly privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
   readonly dpop?: CryptoKeyPair
   readonly audience?: string
+  /** The issuer: as configured until discovery, then exactly as the discovery document spells it. */
   readonly issuer: string
   readonly allowInsecureRequests: boolean
   readonly http: HttpSettings
@@ -233,15 +235,23 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
       throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
     }
     if (url.search || url.hash) throw new ConfigError('issuer', 'must not have a query or fragment')
-    issuer = url.href
+    // As configured until discovery says how the provider spells it ("https://accounts.google.com"
+    // has no trailing slash; the URL's href would add one).
+    issuer = c.issuer!
     // One discovery for all callers, under the client's timeout but no caller's signal (one
     // caller aborting must not fail the others); each caller's own signal still ends its wait.
     let pending: Promise<oauth.AuthorizationServer> | undefined
     server = (signal) => {
-      pending ??= discover(url, http, allowInsecureRequests).catch((err: unknown) => {
-        pending = undefined // a failed discovery is tried again on the next call
-        throw err
-      })
+      pending ??= discover(url, c.issuer!, http, allowInsecureRequests).then(
+        (metadata) => {
+          issuer = metadata.issuer
+          return metadata
+        },
+        (err: unknown) => {
+          pending = undefined // a failed discovery is tried again on the next call
+          throw err
+        },
+      )
       return untilAborted(pending, signal)
     }
   }
@@ -249,7 +259,9 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
   const resolved: ResolvedConfig = {
     clientId: c.clientId,
     clientAuth,
-    issuer,
+    get issuer() {
+      return issuer
+    },
     allowInsecureRequests,
     http,
     server,
@@ -271,7 +283,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
   })
 }
 
-async function discover(issuer: URL, http: HttpSettings, allowInsecureRequests: boolean): Promise<oauth.AuthorizationServer> {
+async function discover(issuer: URL, configured: string, http: HttpSettings, allowInsecureRequests: boolean): Promise<oauth.AuthorizationServer> {
   const o = await loadFlow()
   let res: Response | undefined
   try {
@@ -279,8 +291,14 @@ async function discover(issuer: URL, http: HttpSettings, allowInsecureRequests: 
       [o.customFetch]: customFetch(http, { idempotent: true }),
       [o.allowInsecureRequests]: allowInsecureRequests,
     })
+    // oauth4webapi compares the issuers as URLs, as authcode/api does.
     return await o.processDiscoveryResponse(issuer, res)
   } catch (err) {
+    const e = err as { code?: unknown; cause?: { attribute?: unknown; body?: { issuer?: unknown } } } | null
+    if (e?.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && e.cause?.attribute === 'issuer') {
+      // A configuration mistake, not an outage: the provider calls itself something else.
+      throw issuerMismatch(configured, e.cause.body?.issuer)
+    }
     throw await toError(err, { response: res, endpoint: 'discovery', secrets: [] })
   }
 }

@@ -3,12 +3,11 @@ export { generateState, generateNonce, generateCodeVerifier, createCodeChallenge
 export {
   buildAuthorizeUrl,
   parseInvitationUrl,
-  buildLogoutUrl,
   type AuthorizeOptions,
   type BuildAuthorizeUrlParams,
   type InvitationParams,
-  type BuildLogoutUrlParams,
 } from './authorize.js'
+export { buildLogoutUrl, type BuildLogoutUrlParams, type LogoutParams } from './logout.js'
 export {
   createAuthorizationRequest,
   type CreateAuthorizationRequestParams,
@@ -64,7 +63,7 @@ export {
   type TransactionCookieOptions,
   type ReplayStore,
 } from './cookies/transaction-cookie.js'
-export { isExpired, type TokenSet, type IdTokenClaims } from './token-set.js'
+export { isExpired, type TokenSet, type TokenResponseExtra, type IdTokenClaims } from './token-set.js'
 export type { ClientConfig, ClientAuthMethod } from './config.js'
 export type { StandardSchemaV1, InferClaims } from './standard-schema.js'
 export {

@@ -68,7 +68,11 @@ export class TokenClient {
     this.#config = resolveConfig(config)
   }
 
-  /** The issuer identifier this client talks to, e.g. `https://tenant.eu.auth0.com/`. */
+  /**
+   * The issuer identifier this client talks to, e.g. `https://tenant.eu.auth0.com/`. For an
+   * `issuer` config: as configured until the first request has discovered the provider, then
+   * exactly as its discovery document spells it (`https://accounts.google.com`, no slash).
+   */
   get issuer(): string {
     return this.#config.issuer
   }

@@ -30,6 +30,27 @@ export interface IdTokenClaims {
 }
 
 /**
+ * The fields of a token response that {@link TokenSet} has no name for, as the server sent
+ * them: provider-specific lifetimes, session ids and the like. The common ones are typed.
+ *
+ * @example
+ * ```ts
+ * const tokens = await client.exchangeCode({ code, ...transaction })
+ * const extra: TokenResponseExtra | undefined = tokens.extra
+ * extra?.refresh_expires_in // Keycloak: seconds the refresh token lives
+ * ```
+ */
+export interface TokenResponseExtra {
+  /** Keycloak: seconds until the refresh token expires. */
+  refresh_expires_in?: number
+  /** Microsoft Entra ID: seconds the access token stays usable while Entra is unreachable. */
+  ext_expires_in?: number
+  /** Keycloak: the server session the tokens belong to. */
+  session_state?: string
+  [field: string]: unknown
+}
+
+/**
  * Tokens from the token endpoint, camelCased. Plain data: safe to store as JSON.
  *
  * @example
@@ -54,7 +75,12 @@ export interface TokenSet<C extends IdTokenClaims = IdTokenClaims> {
   scope?: string
   /** The validated claims of `idToken`, when there is one (typed by a `claims` schema when given). */
   claims?: C
+  /** Any other fields of the token response (Keycloak's `refresh_expires_in`, Entra's `ext_expires_in`, …). */
+  extra?: TokenResponseExtra
 }
+
+// The token response fields TokenSet has its own name for.
+const NAMED = new Set(['access_token', 'token_type', 'expires_in', 'refresh_token', 'id_token', 'scope'])
 
 /** Now, in epoch seconds. */
 export function epochSeconds(): number {
@@ -81,6 +107,12 @@ export function toTokenSet(
   if (res.id_token !== undefined) tokens.idToken = res.id_token
   if (res.scope !== undefined) tokens.scope = res.scope
   if (claims !== undefined) tokens.claims = claims
+  let extra: TokenResponseExtra | undefined
+  for (const field of Object.keys(res)) {
+    if (NAMED.has(field) || res[field] === undefined) continue
+    ;(extra ??= {})[field] = res[field]
+  }
+  if (extra !== undefined) tokens.extra = extra
   return tokens
 }
 

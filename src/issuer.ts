@@ -1,0 +1,35 @@
+// Issuer identifiers: how a configured issuer is compared with the one a provider reports, and
+// what to say when they differ. The client and authcode/api use the same rule and the same words.
+import { ConfigError } from './errors.js'
+
+/**
+ * Whether the issuer a discovery document names is the configured one, compared as URLs (as
+ * oauth4webapi does): `https://accounts.google.com` and `https://accounts.google.com/` are one
+ * issuer; `https://login.example.com/a` and `https://login.example.com/a/` are two.
+ */
+export function sameIssuer(configured: URL, reported: unknown): boolean {
+  if (typeof reported !== 'string') return false
+  try {
+    return new URL(reported).href === configured.href
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The ConfigError for a discovery document that names another issuer: a configuration mistake
+ * (the provider calls itself something else), never an outage. It names what the provider
+ * reports and what to configure instead, with Microsoft Entra ID's two usual mix-ups spelled out.
+ */
+export function issuerMismatch(configured: string, reported: unknown): ConfigError {
+  const said = typeof reported === 'string' ? reported.slice(0, 200) : 'no issuer'
+  let fix = `configure issuer "${said}" if that is the provider you mean`
+  const entra = /^https:\/\/login\.microsoftonline\.com\/([^/]+)/i.exec(configured)
+  const sts = /^https:\/\/sts\.windows\.net\/([^/]+)\/?$/i.exec(said)
+  if (said.includes('{') || /^(common|organizations|consumers)$/i.test(entra?.[1] ?? '')) {
+    fix = 'that is Microsoft Entra ID\'s multi-tenant document: configure your tenant\'s own issuer, "https://login.microsoftonline.com/<tenant-id>/v2.0"'
+  } else if (sts !== null) {
+    fix = `that is Microsoft Entra ID's v1 issuer: for v2 tokens configure "https://login.microsoftonline.com/${sts[1]}/v2.0"`
+  }
+  return new ConfigError('issuer', `the provider's discovery document names the issuer ${said}, not ${configured.slice(0, 200)}; ${fix}`)
+}
