@@ -200,7 +200,7 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
       if (params.some((param) => param[1] === name)) throw new ConfigError(field, 'has its own option')
       // A request object (RFC 9101) replaces every other parameter at the server, unchecked by
       // us; PAR (par: true) sets request_uri itself.
-      if (name === 'request' || name === 'request_uri') throw new ConfigError(field, 'is refused: a request object replaces the whole request at the server (use par: true for pushed requests)')
+      if (name === 'request' || name === 'request_uri') throw new ConfigError(field, 'would replace the whole request (use par: true)')
       const value = extra[name]
       if (typeof value !== 'string') throw new ConfigError(field, 'must be a string')
       q.set(wellFormed(name, field), wellFormed(value, field))

@@ -23,13 +23,8 @@ export function sameIssuer(configured: URL, reported: unknown): boolean {
  */
 export function issuerMismatch(configured: string, reported: unknown): ConfigError {
   const said = typeof reported === 'string' ? reported.slice(0, 200) : 'no issuer'
-  let fix = `configure issuer "${said}" if that is the provider you mean`
-  const entra = /^https:\/\/login\.microsoftonline\.com\/([^/]+)/i.exec(configured)
-  const sts = /^https:\/\/sts\.windows\.net\/([^/]+)\/?$/i.exec(said)
-  if (said.includes('{') || /^(common|organizations|consumers)$/i.test(entra?.[1] ?? '')) {
-    fix = 'that is Microsoft Entra ID\'s multi-tenant document: configure your tenant\'s own issuer, "https://login.microsoftonline.com/<tenant-id>/v2.0"'
-  } else if (sts !== null) {
-    fix = `that is Microsoft Entra ID's v1 issuer: for v2 tokens configure "https://login.microsoftonline.com/${sts[1]}/v2.0"`
-  }
+  // Microsoft Entra ID: the multi-tenant documents name a template, a v1 tenant URL the v1 issuer.
+  const tenant = said.includes('{') || /microsoftonline\.com\/(common|organizations|consumers)\b/i.test(configured) ? '<tenant-id>' : /^https:\/\/sts\.windows\.net\/([^/]+)/i.exec(said)?.[1]
+  const fix = tenant === undefined ? `configure "${said}" if that is the provider you mean` : `for Entra ID configure "https://login.microsoftonline.com/${tenant}/v2.0"`
   return new ConfigError('issuer', `the provider's discovery document names the issuer ${said}, not ${configured.slice(0, 200)}; ${fix}`)
 }
