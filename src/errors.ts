@@ -460,14 +460,17 @@ export class InsufficientScopeError extends AuthcodeError {
 /**
  * A sealed value (cookie) could not be opened: it was tampered with or made with another
  * secret (`reason: 'invalid'`), its time is up (`'expired'`), or a one-time transaction was
- * already opened (`'replayed'`). Start the login again.
+ * already opened (`'replayed'`): start the login again. `'busy'`: the replay memory of
+ * `createTransactionCookie` is full of seals that have not expired yet, so this one
+ * could not be recorded; the seal is untouched, answer 503 and let the user retry.
  *
  * @example
  * ```ts
  * import { SealError } from 'authcode'
  * try {
- *   transaction = await openTransaction(cookieValue, { secret })
+ *   ({ transaction } = await txCookie.take(request.headers.get('cookie')))
  * } catch (err) {
+ *   if (err instanceof SealError && err.reason === 'busy') return new Response('Busy, try again', { status: 503 })
  *   if (err instanceof SealError) return Response.redirect('/login') // err.reason says why
  *   throw err
  * }
@@ -476,9 +479,9 @@ export class InsufficientScopeError extends AuthcodeError {
 export class SealError extends AuthcodeError {
   declare readonly code: 'ERR_SEAL'
   /** Why it could not be opened. */
-  readonly reason: 'invalid' | 'expired' | 'replayed'
+  readonly reason: 'invalid' | 'expired' | 'replayed' | 'busy'
 
-  constructor(reason: 'invalid' | 'expired' | 'replayed', message: string, options?: { cause?: unknown }) {
+  constructor(reason: 'invalid' | 'expired' | 'replayed' | 'busy', message: string, options?: { cause?: unknown }) {
     super('ERR_SEAL', message, options)
     this.reason = reason
   }

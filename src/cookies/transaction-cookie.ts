@@ -13,7 +13,8 @@ import { DEFAULT_TRANSACTION_TTL_SECONDS, asTransaction, checkSecrets, openData,
 
 /** Default cookie name of {@link createTransactionCookie}. */
 export const DEFAULT_TRANSACTION_COOKIE_NAME = 'authcode.tx'
-// Consumed ids remembered in memory at most; the oldest go first when it is full.
+// Consumed ids remembered in memory at most. A live one is never forgotten: when all are live,
+// new logins are refused until some expire.
 const MAX_REMEMBERED = 10_000
 
 /**
@@ -68,7 +69,11 @@ export interface TransactionCookieOptions {
   sameSite?: 'Lax' | 'Strict' | 'None'
   /** Default 3,500 bytes of `name=value` per cookie. */
   maxChunkBytes?: number
-  /** Where opened seals are recorded. Default: memory of this process (one instance only). */
+  /**
+   * Where opened seals are recorded. Default: memory of this process (one instance only),
+   * which remembers up to 10,000 seals until they expire and refuses new ones (SealError
+   * `busy`) rather than forget a live one.
+   */
   replayStore?: ReplayStore
 }
 
@@ -87,33 +92,56 @@ export interface TransactionCookie {
    * Opens the transaction from the request's `Cookie` header, once only, and gives the
    * `Set-Cookie` values that delete its cookies.
    *
-   * @throws {SealError} `invalid` (no cookie, changed, another secret), `expired`, or
-   *   `replayed` (this seal was opened before).
+   * @throws {SealError} `invalid` (no cookie, changed, another secret), `expired`,
+   *   `replayed` (this seal was opened before), or `busy` (the default replay memory is full
+   *   of live records: answer 503 and let the user retry; the seal still opens later).
    */
   take(cookieHeader: string | null | undefined): Promise<{ transaction: AuthorizationTransaction; setCookie: string[] }>
   /** The `Set-Cookie` values that delete the transaction cookies: send them when `take` throws. */
   clear(cookieHeader?: string | null): string[]
 }
 
-/** The default ReplayStore: a bounded map of consumed ids until their expiry. */
-class MemoryReplayStore implements ReplayStore {
+/**
+ * The default ReplayStore: consumed ids in this process's memory until their seal's expiry,
+ * at most `limit` of them. An id is never forgotten before its seal expires (it could be
+ * replayed then); when every record is live, `consume` throws {@link SealError} `busy`
+ * instead. Internal.
+ */
+export class MemoryReplayStore implements ReplayStore {
   readonly #consumed = new Map<string, number>()
+  readonly #limit: number
+  // No record expires before this (epoch seconds), so a sweep before it would free nothing.
+  #nextExpiry = Infinity
+
+  constructor(limit = MAX_REMEMBERED) {
+    this.#limit = limit
+  }
 
   async consume(jti: string, expiresAt: number): Promise<boolean> {
     const now = Date.now() / 1000
     const seen = this.#consumed.get(jti)
-    if (seen !== undefined && seen > now) return false
-    if (this.#consumed.size >= MAX_REMEMBERED) {
-      for (const [id, exp] of this.#consumed) if (exp <= now) this.#consumed.delete(id)
-      // Still full: forget the oldest. Only seals that old could then be replayed.
-      for (const id of this.#consumed.keys()) {
-        if (this.#consumed.size < MAX_REMEMBERED) break
-        this.#consumed.delete(id)
-      }
+    if (seen !== undefined) {
+      if (seen > now) return false
+      this.#consumed.delete(jti)
     }
-    this.#consumed.delete(jti)
+    if (this.#consumed.size >= this.#limit && now >= this.#nextExpiry) this.#sweep(now)
+    if (this.#consumed.size >= this.#limit) {
+      throw new SealError('busy', 'Too many logins are under way to remember another one: try again shortly')
+    }
     this.#consumed.set(jti, expiresAt)
+    if (expiresAt < this.#nextExpiry) this.#nextExpiry = expiresAt
     return true
+  }
+
+  // Drops every expired record and notes the earliest expiry left: one pass, and only when
+  // the map is full and something has expired.
+  #sweep(now: number): void {
+    let next = Infinity
+    for (const [id, exp] of this.#consumed) {
+      if (exp <= now) this.#consumed.delete(id)
+      else if (exp < next) next = exp
+    }
+    this.#nextExpiry = next
   }
 }
 

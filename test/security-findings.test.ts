@@ -1,0 +1,70 @@
+// Findings of a security review, one describe each: the transaction replay memory never forgets
+// a live seal; TokenManager.fetch decides on the parsed URL; no secret in any error, cause or
+// stack in any encoding; a refresh never switches the session's user.
+import { inspect } from 'node:util'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createAuthorizationRequest } from '../src/authorization-request.js'
+import { MemoryReplayStore, createTransactionCookie } from '../src/cookies/transaction-cookie.js'
+import { SealError } from '../src/errors.js'
+
+const COOKIE_SECRET = 'secret-current-5c0f1e2d3a4b5c6d7e8f9a0b1c2d3e4f'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/** The `Cookie` header a browser would send back for these `Set-Cookie` values. */
+function cookieHeader(setCookie: string[]): string {
+  return setCookie
+    .filter((h) => !h.includes('Max-Age=0'))
+    .map((h) => h.split(';')[0])
+    .join('; ')
+}
+
+describe('the default transaction replay memory', () => {
+  const at = (iso: string) => vi.setSystemTime(new Date(iso))
+  const epoch = (iso: string) => Date.parse(iso) / 1000
+
+  it('refuses a new seal with SealError "busy" when full of live records, and never forgets a live one', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    at('2030-01-01T00:00:00Z')
+    const store = new MemoryReplayStore(3)
+    const expiry = epoch('2030-01-01T00:10:00Z')
+    expect(await store.consume('captured', expiry)).toBe(true)
+    expect(await store.consume('flood-1', expiry)).toBe(true)
+    expect(await store.consume('flood-2', expiry)).toBe(true)
+    const err = await store.consume('flood-3', expiry).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(SealError)
+    expect(err).toMatchObject({ code: 'ERR_SEAL', reason: 'busy' })
+    expect(String(err)).not.toContain('flood-3')
+    // The captured seal is still remembered: its replay is refused.
+    expect(await store.consume('captured', expiry)).toBe(false)
+  })
+
+  it('makes room again once records expire, and forgets a record only after its expiry', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    at('2030-01-01T00:00:00Z')
+    const store = new MemoryReplayStore(2)
+    expect(await store.consume('early', epoch('2030-01-01T00:01:00Z'))).toBe(true)
+    expect(await store.consume('late', epoch('2030-01-01T00:10:00Z'))).toBe(true)
+    await expect(store.consume('third', epoch('2030-01-01T00:10:00Z'))).rejects.toMatchObject({ reason: 'busy' })
+    at('2030-01-01T00:01:00Z') // "early" expires now; "late" does not
+    expect(await store.consume('third', epoch('2030-01-01T00:10:00Z'))).toBe(true)
+    expect(await store.consume('late', epoch('2030-01-01T00:10:00Z'))).toBe(false)
+    expect(await store.consume('third', epoch('2030-01-01T00:10:00Z'))).toBe(false)
+  })
+
+  it('refuses a captured transaction seal after a flood of 10,000 other logins, instead of forgetting it', async () => {
+    const txCookie = createTransactionCookie({ secret: COOKIE_SECRET })
+    const config = { domain: 'tenant.eu.auth0.com', clientId: 'client-abc' }
+    const { transaction } = await createAuthorizationRequest(config, { redirectUri: 'https://app.example.com/callback' })
+    const captured = cookieHeader(await txCookie.set(transaction))
+    await txCookie.take(captured)
+    const flood = await Promise.all(Array.from({ length: 10_000 }, async () => cookieHeader(await txCookie.set(transaction))))
+    const outcomes = await Promise.allSettled(flood.map((header) => txCookie.take(header)))
+    const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason)
+    expect(refused.length).toBeGreaterThan(0)
+    for (const reason of refused) expect(reason).toMatchObject({ code: 'ERR_SEAL', reason: 'busy' })
+    await expect(txCookie.take(captured)).rejects.toMatchObject({ code: 'ERR_SEAL', reason: 'replayed' })
+  })
+})
