@@ -239,7 +239,9 @@ export class TokenManager {
    *
    * Without a `signal` in `init`, the API must send its headers within the client's `timeoutMs`.
    *
-   * @throws {ConfigError} for a plain-http URL, unless the client has `allowInsecureRequests`.
+   * @throws {ConfigError} for a URL that is not https, however spelled (plain http is allowed
+   *   only when the client has `allowInsecureRequests`), and for a relative or malformed one;
+   *   the URL is judged as fetch will parse it.
    * @throws {TimeoutError} when the API sends no headers within `timeoutMs`.
    * @throws {LoginRequiredError|OAuthError|ResponseError|NetworkError|TimeoutError} as for getAccessToken;
    *   {@link NetworkError} when the API cannot be reached, {@link AbortError} when `init.signal` aborts.
@@ -251,12 +253,9 @@ export class TokenManager {
    * ```
    */
   async fetch(key: string, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    // RFC 9700 §2: tokens travel over TLS only. A plain-http API is refused unless the client
-    // was configured for local development (allowInsecureRequests).
-    const target = input instanceof Request ? input.url : String(input)
-    if (/^http:/i.test(target) && !this.#client.allowInsecureRequests) {
-      throw new ConfigError('input', 'refusing to send an access token over plain http; use https (or allowInsecureRequests for local development)')
-    }
+    const target = apiUrl(input, this.#client.allowInsecureRequests === true)
+    // fetch is given the URL that was checked, so it cannot parse the input differently.
+    if (!(input instanceof Request)) input = target.href
     const send = (tokens: TokenSet) => {
       // A DPoP-bound token needs a proof per request, made with the client's key (RFC 9449).
       if (tokens.tokenType === 'DPoP') return this.#client.fetchWithDpop(tokens.accessToken, input, init, this.#fetch)
@@ -304,6 +303,27 @@ export class TokenManager {
     }
     await (this.#storage.withLock ? this.#storage.withLock(key, run) : run())
   }
+}
+
+/**
+ * The URL a request to an API goes to, parsed as fetch parses it (which drops leading and
+ * trailing spaces and control characters, and tabs and newlines anywhere). RFC 9700 §2:
+ * tokens travel over TLS only, so anything but https is refused, except plain http when the
+ * client allows it for local development. A relative or malformed input is refused too: the
+ * token must not go to a place this code did not check.
+ */
+function apiUrl(input: RequestInfo | URL, allowHttp: boolean): URL {
+  let url: URL
+  try {
+    url = new URL(input instanceof Request ? input.url : input instanceof URL ? input.href : String(input))
+  } catch {
+    throw new ConfigError('input', 'must be an absolute https URL (a relative or malformed URL is refused: the access token must not go to an unknown place)')
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && allowHttp)) return url
+  if (url.protocol === 'http:') {
+    throw new ConfigError('input', 'refusing to send an access token over plain http; use https (or allowInsecureRequests for local development)')
+  }
+  throw new ConfigError('input', `refusing to send an access token to a "${url.protocol}" URL; use https`)
 }
 
 function checkKey(key: unknown): asserts key is string {

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAuthorizationRequest } from '../src/authorization-request.js'
 import { MemoryReplayStore, createTransactionCookie } from '../src/cookies/transaction-cookie.js'
 import { SealError } from '../src/errors.js'
+import { ConfigError, TokenClient, TokenManager } from 'authcode'
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN } from './helpers/auth0.js'
 
 const COOKIE_SECRET = 'secret-current-5c0f1e2d3a4b5c6d7e8f9a0b1c2d3e4f'
 
@@ -66,5 +68,66 @@ describe('the default transaction replay memory', () => {
     expect(refused.length).toBeGreaterThan(0)
     for (const reason of refused) expect(reason).toMatchObject({ code: 'ERR_SEAL', reason: 'busy' })
     await expect(txCookie.take(captured)).rejects.toMatchObject({ code: 'ERR_SEAL', reason: 'replayed' })
+  })
+})
+
+describe('TokenManager.fetch decides on the URL fetch will use', () => {
+  const TOKEN = 'at-must-not-leak-4f1c9e'
+  const now = () => Math.floor(Date.now() / 1000)
+
+  async function managerWith(options: { allowInsecureRequests?: boolean } = {}) {
+    const calls: { url: string; authorization: string | null }[] = []
+    const recording: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input)
+      calls.push({ url, authorization: new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).get('authorization') })
+      return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })
+    }
+    const client = new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options })
+    const manager = new TokenManager({ client, fetch: recording })
+    await manager.save('user-1', { accessToken: TOKEN, tokenType: 'Bearer', expiresAt: now() + 3600 })
+    return { manager, calls }
+  }
+
+  const plainHttp: [string, () => RequestInfo | URL][] = [
+    ['a leading space', () => ' http://api.example.com/contacts'],
+    ['a tab inside the scheme', () => 'ht\ttp://api.example.com/contacts'],
+    ['a newline inside the scheme', () => 'ht\ntp://api.example.com/contacts'],
+    ['upper case', () => 'HTTP://api.example.com/contacts'],
+    ['a leading newline', () => '\nhttp://api.example.com/contacts'],
+    ['a leading C0 control', () => '\u0001http://api.example.com/contacts'],
+    ['a URL object', () => new URL('http://api.example.com/contacts')],
+    ['a Request object', () => new Request('http://api.example.com/contacts')],
+  ]
+  for (const [spelling, input] of plainHttp) {
+    it(`refuses plain http spelled with ${spelling}, and the token never reaches fetch`, async () => {
+      const { manager, calls } = await managerWith()
+      const err = await manager.fetch('user-1', input()).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ConfigError)
+      expect(calls).toEqual([])
+      expect(String(err)).not.toContain(TOKEN)
+    })
+  }
+
+  const unknownPlaces = ['/contacts', 'contacts', 'api.example.com/contacts', '//api.example.com/contacts', 'ftp://api.example.com/contacts', 'ws://api.example.com/', 'data:text/plain,hi', 'javascript:alert(1)', 'file:///etc/passwd', '']
+  for (const input of unknownPlaces) {
+    it(`refuses ${JSON.stringify(input)} (relative, unparseable or not https) with a ConfigError, and the token never reaches fetch`, async () => {
+      const { manager, calls } = await managerWith({ allowInsecureRequests: true })
+      const err = await manager.fetch('user-1', input).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ConfigError)
+      expect(calls).toEqual([])
+    })
+  }
+
+  it('sends to the URL it checked: an https URL with a leading space goes to that https URL', async () => {
+    const { manager, calls } = await managerWith()
+    expect((await manager.fetch('user-1', ' https://api.example.com/contacts ')).status).toBe(200)
+    expect(calls).toEqual([{ url: 'https://api.example.com/contacts', authorization: `Bearer ${TOKEN}` }])
+  })
+
+  it('sends plain http, however spelled, only with allowInsecureRequests', async () => {
+    const { manager, calls } = await managerWith({ allowInsecureRequests: true })
+    await manager.fetch('user-1', 'ht\ttp://localhost:3000/contacts')
+    await manager.fetch('user-1', new Request('http://localhost:3000/me'))
+    expect(calls.map((c) => c.url)).toEqual(['http://localhost:3000/contacts', 'http://localhost:3000/me'])
   })
 })
