@@ -1,5 +1,5 @@
 // The one place that calls fetch: per-request timeout, the caller's signal, bounded retries, Retry-After.
-import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError, bareCopy } from './errors.js'
+import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError, bareCopy, redact } from './errors.js'
 
 /** Transport settings shared by every request of one client. Defaults live in config.ts. */
 export interface HttpSettings {
@@ -64,6 +64,34 @@ function neverSent(err: unknown): boolean {
   const code = errorCode(err)
   if (code !== undefined) return NEVER_SENT.has(code)
   return /connection refused|failed to lookup|dns error/i.test(String((err as { message?: unknown })?.message))
+}
+
+// Form fields of a request body that carry a credential.
+const SECRET_FIELDS = ['client_secret', 'client_assertion', 'refresh_token', 'code', 'code_verifier', 'token', 'subject_token', 'actor_token']
+
+/**
+ * The credentials a request carries, to redact from anything its failure says: the
+ * `authorization` header (whole, and its credential alone: a bearer token or the Basic
+ * base64), the `dpop` proof, and the credential fields of a form body.
+ */
+export function requestSecrets(headers: HeadersInit | undefined, body?: unknown): string[] {
+  const out: string[] = []
+  const h = new Headers(headers)
+  const authorization = h.get('authorization')
+  if (authorization !== null) out.push(authorization, authorization.slice(authorization.indexOf(' ') + 1))
+  const proof = h.get('dpop')
+  if (proof !== null) out.push(proof)
+  if (body instanceof URLSearchParams) for (const field of SECRET_FIELDS) out.push(...body.getAll(field))
+  return out
+}
+
+/**
+ * The NetworkError of a request that got no answer. Only the runtime's error code goes in the
+ * message (a custom fetch's own text may quote the request); the cause keeps a bare copy of
+ * the error for debugging, with every secret redacted from its messages, names and stacks.
+ */
+export function networkError(err: unknown, url: string, secrets: ReadonlyArray<string | undefined>): NetworkError {
+  return new NetworkError(`Could not reach ${describeUrl(url)} (${redact(failureReason(err), secrets)})`, { cause: bareCopy(err, secrets) })
 }
 
 /** Where a request went, for messages: origin and path, never the query (it may hold a token). */
@@ -246,10 +274,7 @@ export async function send(settings: HttpSettings, url: string, init: FetchInit,
         await sleep(Math.min(backoff(i), settings.maxRetryDelayMs), signal)
         continue
       }
-      // Only the runtime's error code goes in the message: a custom fetch's own text may quote
-      // the request. The cause keeps a redacted copy for debugging.
-      const reason = failureReason(err)
-      throw new NetworkError(`Could not reach ${describeUrl(url)} (${reason})`, { cause: bareCopy(err, policy.secrets) })
+      throw networkError(err, url, [...(policy.secrets ?? []), ...requestSecrets(init.headers, init.body)])
     }
     if ((res.status === 429 || res.status === 503) && i < settings.retries) {
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'))

@@ -1,6 +1,6 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
-import { AbortError, AuthcodeError, ConfigError, LoginRequiredError, NetworkError, OAuthError, TimeoutError, bareCopy } from './errors.js'
-import { describeUrl } from './http.js'
+import { AbortError, AuthcodeError, ConfigError, LoginRequiredError, OAuthError, TimeoutError } from './errors.js'
+import { describeUrl, networkError, requestSecrets } from './http.js'
 import { MemoryStorage } from './storage/memory.js'
 import type { TokenStorage } from './storage/token-storage.js'
 import type { TokenClient } from './token-client.js'
@@ -133,7 +133,8 @@ export class TokenManager {
         if (err instanceof AuthcodeError) throw err
         if (controller?.signal.aborted) throw new TimeoutError(`No answer from ${describeUrl(url)} within ${timeoutMs} ms (timeoutMs)`)
         if (init?.signal?.aborted) throw new AbortError('The request was aborted by the caller', { cause: init.signal.reason })
-        throw new NetworkError(`Could not reach ${describeUrl(url)}`, { cause: bareCopy(err) })
+        // The access token (or DPoP proof) may be echoed by the runtime's error text.
+        throw networkError(err, url, requestSecrets(init?.headers ?? (input instanceof Request ? input.headers : undefined)))
       } finally {
         clearTimeout(timer)
       }

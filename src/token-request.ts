@@ -30,6 +30,8 @@ export interface Session {
   readonly auth: oauth.ClientAuth
   /** Per config, so the server's DPoP nonce is remembered across requests. */
   readonly dpop: oauth.DPoPHandle | undefined
+  /** The client's own credentials in every form its requests carry them, to redact from errors. */
+  readonly secrets: readonly string[]
 }
 
 // Once a config's metadata is known (static for Auth0, discovered once otherwise), its session
@@ -41,8 +43,6 @@ export async function session(config: ResolvedConfig, signal?: AbortSignal): Pro
   const known = sessions.get(config)
   if (known !== undefined) return known
   const [o, as] = await Promise.all([loadFlow(), config.server(signal)])
-  const again = sessions.get(config) // made by a concurrent first request meanwhile
-  if (again !== undefined) return again
   const client: oauth.Client = { client_id: config.clientId }
   let auth: oauth.ClientAuth
   switch (config.clientAuth) {
@@ -59,9 +59,34 @@ export async function session(config: ResolvedConfig, signal?: AbortSignal): Pro
       auth = o.None()
       break
   }
-  const made: Session = { o, config, as, client, auth, dpop: config.dpop === undefined ? undefined : o.DPoP(client, config.dpop) }
+  const secrets = await clientSecrets(config, as, client, auth)
+  const again = sessions.get(config) // made by a concurrent first request meanwhile
+  if (again !== undefined) return again
+  const made: Session = { o, config, as, client, auth, secrets, dpop: config.dpop === undefined ? undefined : o.DPoP(client, config.dpop) }
   sessions.set(config, made)
   return made
+}
+
+/**
+ * The client secret, and with `client_secret_basic` also the `Basic …` credential exactly as
+ * oauth4webapi writes it, its base64 value alone, and the secret as encoded inside it
+ * (`urlencode(client_id):urlencode(secret)`, an encoding of its own).
+ */
+async function clientSecrets(config: ResolvedConfig, as: oauth.AuthorizationServer, client: oauth.Client, auth: oauth.ClientAuth): Promise<string[]> {
+  if (config.clientSecret === undefined) return []
+  if (config.clientAuth !== 'client_secret_basic') return [config.clientSecret]
+  const headers = new Headers()
+  await auth(as, client, new URLSearchParams(), headers)
+  const basic = headers.get('authorization') ?? ''
+  const base64 = basic.slice(basic.indexOf(' ') + 1)
+  let encodedSecret = ''
+  try {
+    const decoded = atob(base64)
+    encodedSecret = decoded.slice(decoded.indexOf(':') + 1)
+  } catch {
+    // not base64: nothing more to redact than the header itself
+  }
+  return [basic, base64, encodedSecret, config.clientSecret].filter((secret) => secret !== '')
 }
 
 /** The oauth4webapi options of one request: our transport policy, http allowance, DPoP. */
@@ -73,7 +98,7 @@ export function requestOptions(
   holds?: Hold[],
 ) {
   return {
-    [s.o.customFetch]: customFetch(s.config.http, { idempotent, signal, secrets: [s.config.clientSecret, ...secrets], ...(holds && { holds }) }),
+    [s.o.customFetch]: customFetch(s.config.http, { idempotent, signal, secrets: [...s.secrets, ...secrets], ...(holds && { holds }) }),
     [s.o.allowInsecureRequests]: s.config.allowInsecureRequests,
     ...(s.dpop !== undefined && { DPoP: s.dpop }),
   }
@@ -104,7 +129,7 @@ export async function call<T>(
       } catch (err) {
         if (attempt === 0 && s.dpop !== undefined && s.o.isDPoPNonceError(err)) continue
         // Mapping may read an error body; a held one is still under the timer.
-        const mapped = toError(err, { ...ctx, response, secrets: [s.config.clientSecret, ...ctx.secrets] })
+        const mapped = toError(err, { ...ctx, response, secrets: [...s.secrets, ...ctx.secrets] })
         throw await (held === undefined ? mapped : Promise.race([mapped, held.expired]))
       }
     }

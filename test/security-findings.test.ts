@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAuthorizationRequest } from '../src/authorization-request.js'
 import { MemoryReplayStore, createTransactionCookie } from '../src/cookies/transaction-cookie.js'
 import { SealError } from '../src/errors.js'
-import { ConfigError, TokenClient, TokenManager } from 'authcode'
+import { ConfigError, NetworkError, TokenClient, TokenManager, generateDpopKeyPair } from 'authcode'
 import { CLIENT_ID, CLIENT_SECRET, DOMAIN } from './helpers/auth0.js'
 
 const COOKIE_SECRET = 'secret-current-5c0f1e2d3a4b5c6d7e8f9a0b1c2d3e4f'
@@ -129,5 +129,121 @@ describe('TokenManager.fetch decides on the URL fetch will use', () => {
     await manager.fetch('user-1', 'ht\ttp://localhost:3000/contacts')
     await manager.fetch('user-1', new Request('http://localhost:3000/me'))
     expect(calls.map((c) => c.url)).toEqual(['http://localhost:3000/contacts', 'http://localhost:3000/me'])
+  })
+})
+
+describe('no secret in any error, cause or stack, in any encoding', () => {
+  const now = () => Math.floor(Date.now() / 1000)
+  // Characters that every encoding spells differently: percent, form (+ for space) and
+  // oauth4webapi's Basic encoding (which also escapes - _ . ! ~ * ' ( )).
+  const ACCESS_TOKEN = "at.tok+en/with=odd~chars!*'() sp-9f3c1e"
+  const REFRESH_TOKEN = "rt.refresh+tok/en=~!*'() x-77a0b2"
+  const CLIENT_SECRET_ODD = "cs.s3cr3t+/=~!*'() &%é-value_d41d8c"
+
+  /** Every form a secret may take in text: raw, percent-encoded, form-encoded. */
+  function forms(secret: string): string[] {
+    return [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]
+  }
+
+  /** A runtime error that echoes everything the request carried, in its message, stack and causes. */
+  function echoingError(text: string): Error {
+    const inner = new Error(`socket said: ${text}`)
+    inner.stack = `Error: socket said: ${text}\n    at echo (file:///srv/${encodeURIComponent(text)}.js:1:1)`
+    const middle = new Error(`headers were ${text}`, { cause: inner })
+    Object.assign(middle, { code: 'ECONNRESET' })
+    const outer = new TypeError(`fetch failed for ${text}`, { cause: middle })
+    Object.assign(outer, { request: { text }, headers: text })
+    return outer
+  }
+
+  /** What a request carried, as text a careless runtime might put in an error. */
+  async function describeRequest(input: RequestInfo | URL, init?: RequestInit): Promise<string> {
+    const request = new Request(input, init)
+    const headers = JSON.stringify(Object.fromEntries(request.headers))
+    const body = request.body === null ? '' : await request.text()
+    return `${request.method} ${request.url} ${headers} ${body} ${decodeURIComponent(body)}`
+  }
+
+  /** Every text a log could show of the error: String, JSON, util.inspect, and each stack and cause. */
+  function everyText(err: unknown): string[] {
+    const texts = [String(err), JSON.stringify(err), inspect(err, { depth: 10, showHidden: true })]
+    for (let e: unknown = err, i = 0; e instanceof Error && i < 10; e = e.cause, i++) texts.push(e.message, String(e.stack), e.name)
+    return texts
+  }
+
+  function expectNone(err: unknown, secrets: string[]): void {
+    for (const text of everyText(err)) for (const secret of secrets) expect(text).not.toContain(secret)
+  }
+
+  it('TokenManager.fetch: a NetworkError that echoes the bearer token says none of it', async () => {
+    let echoed = ''
+    const failing: typeof fetch = async (input, init) => {
+      echoed = await describeRequest(input, init)
+      throw echoingError(`${echoed} ${ACCESS_TOKEN} ${encodeURIComponent(ACCESS_TOKEN)}`)
+    }
+    const manager = new TokenManager({ client: new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }), fetch: failing })
+    await manager.save('user-1', { accessToken: ACCESS_TOKEN, tokenType: 'Bearer', expiresAt: now() + 3600 })
+    const err = await manager.fetch('user-1', 'https://api.example.com/contacts').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NetworkError)
+    expect(echoed).toContain(ACCESS_TOKEN)
+    expectNone(err, [...forms(ACCESS_TOKEN), `Bearer ${ACCESS_TOKEN}`])
+    // The cause chain is still there for debugging, with the runtime's error code.
+    expect((err as Error).cause).toBeInstanceOf(Error)
+    expect(((err as Error).cause as Error).cause).toMatchObject({ code: 'ECONNRESET' })
+  })
+
+  it('TokenManager.fetch: a NetworkError for a DPoP-bound token says neither the token nor the proof', async () => {
+    let proof = ''
+    const failing: typeof fetch = async (input, init) => {
+      const text = await describeRequest(input, init)
+      proof = new Headers(init?.headers).get('dpop') ?? ''
+      throw echoingError(text)
+    }
+    const client = new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, dpop: await generateDpopKeyPair() })
+    const manager = new TokenManager({ client, fetch: failing })
+    await manager.save('user-1', { accessToken: ACCESS_TOKEN, tokenType: 'DPoP', expiresAt: now() + 3600 })
+    const err = await manager.fetch('user-1', 'https://api.example.com/contacts').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NetworkError)
+    expect(proof.split('.')).toHaveLength(3)
+    expectNone(err, [...forms(ACCESS_TOKEN), ...forms(proof)])
+  })
+
+  it('client_secret_basic: a NetworkError of a refresh says neither the secret, nor the Basic credential, nor its base64', async () => {
+    let authorization = ''
+    const failing: typeof fetch = async (input, init) => {
+      const text = await describeRequest(input, init)
+      authorization = new Headers(init?.headers).get('authorization') ?? ''
+      throw echoingError(text)
+    }
+    const client = new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET_ODD, clientAuth: 'client_secret_basic', fetch: failing, retries: 0 })
+    const err = await client.refresh({ refreshToken: REFRESH_TOKEN }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NetworkError)
+    expect(authorization).toMatch(/^Basic /)
+    const base64 = authorization.slice('Basic '.length)
+    const decoded = atob(base64)
+    const encodedSecret = decoded.slice(decoded.indexOf(':') + 1)
+    expect(encodedSecret).not.toBe(encodeURIComponent(CLIENT_SECRET_ODD)) // a form of its own
+    expectNone(err, [...forms(CLIENT_SECRET_ODD), ...forms(REFRESH_TOKEN), authorization, ...forms(base64), encodedSecret, decoded])
+  })
+
+  it('client_secret_post: a NetworkError of a refresh says neither the secret nor the refresh token in any encoding', async () => {
+    const failing: typeof fetch = async (input, init) => {
+      throw echoingError(await describeRequest(input, init))
+    }
+    const client = new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET_ODD, fetch: failing, retries: 0 })
+    const err = await client.refresh({ refreshToken: REFRESH_TOKEN }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NetworkError)
+    expectNone(err, [...forms(CLIENT_SECRET_ODD), ...forms(REFRESH_TOKEN)])
+  })
+
+  it('a failure whose name or code carries the token does not put it in the message', async () => {
+    const failing: typeof fetch = async () => {
+      throw Object.assign(new Error('boom'), { name: `Broken ${ACCESS_TOKEN}`, code: `E_${ACCESS_TOKEN}` })
+    }
+    const manager = new TokenManager({ client: new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }), fetch: failing })
+    await manager.save('user-1', { accessToken: ACCESS_TOKEN, tokenType: 'Bearer', expiresAt: now() + 3600 })
+    const err = await manager.fetch('user-1', 'https://api.example.com/contacts').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NetworkError)
+    expectNone(err, forms(ACCESS_TOKEN))
   })
 })
