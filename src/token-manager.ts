@@ -1,5 +1,5 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
-import { AbortError, AuthcodeError, ConfigError, LoginRequiredError, OAuthError, TimeoutError } from './errors.js'
+import { AbortError, AuthcodeError, ConfigError, IdTokenError, LoginRequiredError, OAuthError, TimeoutError } from './errors.js'
 import { describeUrl, networkError, requestSecrets } from './http.js'
 import { MemoryStorage } from './storage/memory.js'
 import type { TokenStorage } from './storage/token-storage.js'
@@ -74,6 +74,27 @@ function withExpiry(tokens: TokenSet): TokenSet {
   return exp === undefined ? tokens : { ...tokens, expiresAt: exp }
 }
 
+/**
+ * The refreshed set, checked to be the stored session's user (OpenID Connect Core §12.2: a
+ * refreshed ID token's `iss` and `sub` must be the original's). A refresh that brings no ID
+ * token (most providers send none) keeps the session's ID token and claims.
+ */
+function sameUser(stored: TokenSet, fresh: TokenSet): TokenSet {
+  const before = stored.claims
+  if (before === undefined) return fresh
+  const after = fresh.claims
+  if (after === undefined) {
+    if (fresh.idToken !== undefined) return fresh
+    return { ...fresh, ...(stored.idToken !== undefined && { idToken: stored.idToken }), claims: before }
+  }
+  for (const claim of ['iss', 'sub'] as const) {
+    if (after[claim] !== before[claim]) {
+      throw new IdTokenError(`The refreshed ID token is for another user (${claim}) than the session's; the session was kept unchanged`)
+    }
+  }
+  return fresh
+}
+
 function isReplayable(input: RequestInfo | URL, init?: RequestInit): boolean {
   if (typeof Request !== 'undefined' && input instanceof Request && input.body !== null && init?.body === undefined) return false
   const body = init?.body
@@ -90,6 +111,9 @@ function isReplayable(input: RequestInfo | URL, init?: RequestInit): boolean {
  *   refresh leaves the store untouched, except `invalid_grant`, which clears the key and
  *   throws {@link LoginRequiredError} — unless another request already stored newer tokens
  *   (the usual rotation race), which are then used.
+ * - A refresh keeps the session's user: a new ID token for another `iss` or `sub` is refused
+ *   with {@link IdTokenError} and nothing is stored; a refresh with no ID token keeps the
+ *   stored ID token and claims.
  *
  * @throws {ConfigError} from the constructor, for a missing client or a bad leeway.
  * @example
@@ -170,6 +194,8 @@ export class TokenManager {
    *   token was rejected (`invalid_grant`; the key is then cleared).
    * @throws {OAuthError|ResponseError|NetworkError|TimeoutError} a refresh failed for another
    *   reason; the stored tokens are untouched, try again later.
+   * @throws {IdTokenError} the refreshed ID token is for another user (`iss` or `sub`) than the
+   *   stored one; the stored tokens are untouched (log the user in again).
    * @example
    * ```ts
    * const accessToken = await manager.getAccessToken(sessionId)
@@ -227,6 +253,7 @@ export class TokenManager {
       }
       throw err
     }
+    fresh = sameUser(current, fresh)
     // Rotation: store before handing out the new access token, so the old refresh token is
     // never needed again.
     await this.#storage.set(key, fresh)

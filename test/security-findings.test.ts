@@ -6,8 +6,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createAuthorizationRequest } from '../src/authorization-request.js'
 import { MemoryReplayStore, createTransactionCookie } from '../src/cookies/transaction-cookie.js'
 import { SealError } from '../src/errors.js'
-import { ConfigError, NetworkError, TokenClient, TokenManager, generateDpopKeyPair } from 'authcode'
-import { CLIENT_ID, CLIENT_SECRET, DOMAIN } from './helpers/auth0.js'
+import { ConfigError, IdTokenError, NetworkError, TokenClient, TokenManager, generateDpopKeyPair, type TokenSet } from 'authcode'
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, HttpResponse, ISSUER, onToken, testTenant, useAuth0Handlers, useMockServer } from './helpers/auth0.js'
+
+const requests = useMockServer()
+await useAuth0Handlers()
 
 const COOKIE_SECRET = 'secret-current-5c0f1e2d3a4b5c6d7e8f9a0b1c2d3e4f'
 
@@ -245,5 +248,96 @@ describe('no secret in any error, cause or stack, in any encoding', () => {
     const err = await manager.fetch('user-1', 'https://api.example.com/contacts').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(NetworkError)
     expectNone(err, forms(ACCESS_TOKEN))
+  })
+})
+
+describe('a refresh never switches the session to another user (OIDC Core §12.2)', () => {
+  const now = () => Math.floor(Date.now() / 1000)
+  const USER = 'auth0|session-user-1f2e'
+  const OTHER = 'auth0|other-user-9a8b'
+
+  /** A stored session of USER at the tenant, with an expired access token and a refresh token. */
+  async function storedSession(claims: Partial<{ iss: string; sub: string }> = {}): Promise<TokenSet> {
+    const tenant = await testTenant()
+    const idToken = await tenant.signIdToken({ sub: USER })
+    return {
+      accessToken: 'at-old',
+      tokenType: 'Bearer',
+      expiresAt: now() - 10,
+      refreshToken: 'rt-old',
+      idToken,
+      claims: { iss: ISSUER, sub: USER, aud: CLIENT_ID, exp: now() + 3600, iat: now() - 60, ...claims },
+    }
+  }
+
+  /** The token endpoint answers every refresh with tokens whose ID token has these claims (or none). */
+  function refreshAnswers(idTokenClaims: { sub: string } | undefined): void {
+    onToken(async () => {
+      const json = await (await testTenant()).tokenResponse({ refreshToken: 'rt-new', ...(idTokenClaims && { idTokenClaims }) })
+      if (idTokenClaims === undefined) delete json.id_token
+      return HttpResponse.json(json)
+    })
+  }
+
+  function manager(): TokenManager {
+    return new TokenManager({ client: new TokenClient({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, retries: 0 }) })
+  }
+
+  it('refuses a refreshed ID token for another sub with IdTokenError, and keeps the stored session unchanged', async () => {
+    const m = manager()
+    const session = await storedSession()
+    await m.save('s', session)
+    refreshAnswers({ sub: OTHER })
+    const err = await m.getAccessToken('s').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(IdTokenError)
+    expect((err as Error).message).toMatch(/another user/)
+    for (const text of [String(err), JSON.stringify(err)]) {
+      for (const secret of [OTHER, USER, 'at-old', 'rt-old', 'rt-new']) expect(text).not.toContain(secret)
+    }
+    expect(await m.storage.get('s')).toEqual(session)
+    expect(requests.filter((r) => r.form.get('grant_type') === 'refresh_token')).toHaveLength(1)
+  })
+
+  it('refuses a refreshed ID token from another issuer than the session\'s, and keeps the stored session', async () => {
+    const m = manager()
+    const session = await storedSession({ iss: 'https://another-tenant.example/' })
+    await m.save('s', session)
+    refreshAnswers({ sub: USER })
+    await expect(m.getAccessToken('s')).rejects.toBeInstanceOf(IdTokenError)
+    expect(await m.storage.get('s')).toEqual(session)
+  })
+
+  it('gives every concurrent caller, and TokenManager.fetch, the same refusal; nothing is sent to the API', async () => {
+    const m = manager()
+    const session = await storedSession()
+    await m.save('s', session)
+    refreshAnswers({ sub: OTHER })
+    const results = await Promise.allSettled([m.getAccessToken('s'), m.getAccessToken('s'), m.fetch('s', 'https://api.example.com/contacts')])
+    for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: expect.any(IdTokenError) })
+    expect(requests.filter((r) => r.url.hostname === 'api.example.com')).toHaveLength(0)
+    expect(await m.storage.get('s')).toEqual(session)
+  })
+
+  it('stores a refresh whose ID token is for the same user, with its new claims', async () => {
+    const m = manager()
+    await m.save('s', await storedSession())
+    refreshAnswers({ sub: USER })
+    const token = await m.getAccessToken('s')
+    const stored = await m.storage.get('s')
+    expect(stored?.accessToken).toBe(token)
+    expect(stored?.refreshToken).toBe('rt-new')
+    expect(stored?.claims?.sub).toBe(USER)
+    expect(stored?.claims?.iat).toBeGreaterThanOrEqual(now() - 5)
+  })
+
+  it('keeps the session\'s ID token and claims when the refresh answers no ID token', async () => {
+    const m = manager()
+    const session = await storedSession()
+    await m.save('s', session)
+    refreshAnswers(undefined)
+    const token = await m.getAccessToken('s')
+    const stored = await m.storage.get('s')
+    expect(token).not.toBe('at-old')
+    expect(stored).toMatchObject({ accessToken: token, refreshToken: 'rt-new', idToken: session.idToken, claims: session.claims })
   })
 })
