@@ -238,6 +238,34 @@ describe.skipIf(!available)('RedisStorage against a real redis-server', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(150)
     })
 
+    it('by default rides out a holder that died right after renewing: the waiter gets the lock once its TTL passes', async () => {
+      // The dead holder's last act: its renewal set the full TTL. It never renews nor releases again.
+      const storage = new RedisStorage({ client: await connect(), prefix: 'dead:', lockTimeoutMs: 400 })
+      await raw.set('dead:lock:k', 'dead-instance', { condition: 'NX', expiration: { type: 'PX', value: 400 } })
+      const started = Date.now()
+      await expect(storage.withLock('k', async () => 'ran after the dead holder\'s lock expired')).resolves.toBe('ran after the dead holder\'s lock expired')
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350)
+    })
+
+    it('by default waits two lock TTLs plus 1 s, whatever lockTimeoutMs is: longer than a dead holder\'s lock can live', async () => {
+      // A live holder that renews its lock for ever: the waiter must give up, and when shows the default wait.
+      await raw.set('live:lock:k', 'live-instance', { condition: 'NX', expiration: { type: 'PX', value: 300 } })
+      const renewing = setInterval(() => void raw.pExpire('live:lock:k', 300), 100)
+      try {
+        const storage = new RedisStorage({ client: await connect(), prefix: 'live:', lockTimeoutMs: 300 })
+        const started = Date.now()
+        const error = await storage.withLock('k', async () => 'never').catch((err: unknown) => err)
+        const waited = Date.now() - started
+        expect(error).toBeInstanceOf(LockTimeoutError)
+        expect((error as Error).message).toContain('within 1600 ms')
+        expect(waited).toBeGreaterThanOrEqual(1_550)
+        expect(waited).toBeLessThan(3_000)
+      } finally {
+        clearInterval(renewing)
+        await raw.del('live:lock:k')
+      }
+    })
+
     it('renews its lock while fn runs longer than lockTimeoutMs', async () => {
       const holder = new RedisStorage({ client: await connect(), prefix: 'renew:', lockTimeoutMs: 300 })
       const other = new RedisStorage({ client: await connect(), prefix: 'renew:', lockWaitMs: 0 })

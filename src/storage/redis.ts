@@ -38,7 +38,8 @@ export interface RedisClientLike {
 /**
  * Options of {@link RedisStorage}.
  *
- * Defaults: `prefix` `"authcode:"`, `lockTimeoutMs` 10 000, `lockWaitMs` 10 000,
+ * Defaults: `prefix` `"authcode:"`, `lockTimeoutMs` 10 000, `lockWaitMs` twice
+ * `lockTimeoutMs` plus 1 000 (21 000 with the default `lockTimeoutMs`),
  * `ttlPaddingSeconds` 60, `sessionTtlSeconds` 2 592 000 (30 days).
  *
  * @example
@@ -47,7 +48,7 @@ export interface RedisClientLike {
  * const options: RedisStorageOptions = {
  *   client: await createClient({ url: 'redis://localhost:6379' }).connect(),
  *   prefix: 'myapp:auth:',
- *   lockWaitMs: 5_000,
+ *   lockTimeoutMs: 5_000, // lockWaitMs follows: 11 000
  * }
  * ```
  */
@@ -67,7 +68,10 @@ export interface RedisStorageOptions {
   lockTimeoutMs?: number
   /**
    * How long `withLock` waits for a lock another instance holds, polling with backoff,
-   * before it throws {@link LockTimeoutError}. `0` tries once. Default 10 000.
+   * before it throws {@link LockTimeoutError}. `0` tries once. Default: twice `lockTimeoutMs`
+   * plus 1 000 (21 000), so that a waiter outlasts the lock of a holder that crashed right
+   * after renewing it, with time to spare for the backoff. A wait shorter than
+   * `lockTimeoutMs` makes every waiter fail while such a lock lives on.
    */
   lockWaitMs?: number
   /**
@@ -88,7 +92,9 @@ export interface RedisStorageOptions {
 
 const DEFAULT_PREFIX = 'authcode:'
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000
-const DEFAULT_LOCK_WAIT_MS = 10_000
+// The default lockWaitMs is twice the lock's TTL plus this: longer than a dead holder's lock
+// lives (one TTL after its last renewal), with room for the polling backoff.
+const LOCK_WAIT_MARGIN_MS = 1_000
 const DEFAULT_TTL_PADDING_SECONDS = 60
 const DEFAULT_SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
 const FIRST_RETRY_MS = 10
@@ -149,9 +155,9 @@ function isTokenSet(value: unknown): value is TokenSet {
  * so it expires at `expiresAt` plus `ttlPaddingSeconds`.
  *
  * **Lock.** `SET <prefix>lock:<key> <random> NX PX lockTimeoutMs`, polled with backoff for
- * up to `lockWaitMs`; renewed by its holder while `fn` runs; released in `finally` by a
- * compare-and-delete script, so a holder whose lock expired never deletes the next
- * holder's lock.
+ * up to `lockWaitMs` (by default long enough to outlast the lock of a crashed holder);
+ * renewed by its holder while `fn` runs; released in `finally` by a compare-and-delete
+ * script, so a holder whose lock expired never deletes the next holder's lock.
  *
  * @throws {ConfigError} from the constructor, for a missing client or a bad option.
  * @example
@@ -185,7 +191,7 @@ export class RedisStorage implements TokenStorage {
     this.#client = client
     this.#prefix = p.prefix ?? DEFAULT_PREFIX
     this.#lockTimeoutMs = checkNumber('lockTimeoutMs', p.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, { min: 1, integer: true })
-    this.#lockWaitMs = checkNumber('lockWaitMs', p.lockWaitMs, DEFAULT_LOCK_WAIT_MS, { min: 0 })
+    this.#lockWaitMs = checkNumber('lockWaitMs', p.lockWaitMs, this.#lockTimeoutMs * 2 + LOCK_WAIT_MARGIN_MS, { min: 0 })
     this.#paddingSeconds = checkNumber('ttlPaddingSeconds', p.ttlPaddingSeconds, DEFAULT_TTL_PADDING_SECONDS, { min: 0 })
     this.#sessionTtlSeconds = checkNumber('sessionTtlSeconds', p.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, { min: 1, infinite: true })
   }
