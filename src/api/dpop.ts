@@ -55,11 +55,16 @@ function dpopError(description: string): InvalidTokenError {
   return new InvalidTokenError(description, { error: 'invalid_dpop_proof', scheme: 'DPoP' })
 }
 
+/** What a jti memory says of a proof's `jti`: new, seen within its window, or no room to remember it. */
+export type JtiVerdict = 'fresh' | 'replayed' | 'full'
+
 /**
  * Checks a DPoP proof for a DPoP-bound access token: signature with the embedded public key,
- * `typ: dpop+jwt`, `htm`/`htu` equal to the request, `iat` within `maxAgeSeconds`, `ath` the
- * hash of the access token, the key's thumbprint equal to the token's `cnf.jkt`, and a `jti`
- * not seen before (when `seen` is given).
+ * `typ: dpop+jwt`, `htm`/`htu` equal to the request, `iat` at most `maxAgeSeconds` +
+ * `clockToleranceSeconds` old and at most `clockToleranceSeconds` in the future (RFC 9449
+ * §11.1, §11.2), `ath` the hash of the access token, the key's thumbprint equal to the
+ * token's `cnf.jkt`, and a `jti` not seen before (when `seen` is given: it remembers the jti
+ * until `iat + maxAgeSeconds + clockToleranceSeconds`, the end of the proof's window).
  *
  * @throws {InvalidTokenError} with `error="invalid_dpop_proof"` and a `DPoP` challenge.
  */
@@ -67,7 +72,7 @@ export async function checkDpopProof(
   request: DpopRequest,
   accessToken: string,
   jkt: string,
-  options: { maxAgeSeconds: number; clockToleranceSeconds: number; seen?: (jti: string, expiresAt: number) => boolean },
+  options: { maxAgeSeconds: number; clockToleranceSeconds: number; seen?: (jti: string, acceptedUntil: number) => JtiVerdict },
 ): Promise<void> {
   if (typeof request.proof !== 'string' || request.proof === '') throw dpopError('The access token is DPoP-bound but the request has no DPoP proof')
   let payload: Record<string, unknown>
@@ -98,29 +103,50 @@ export async function checkDpopProof(
   const htu = new URL(payload.htu)
   if (htu.origin + htu.pathname !== url.origin + url.pathname) throw dpopError('The DPoP proof is for another URL (htu)')
   const now = Math.floor(Date.now() / 1000)
-  if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > options.maxAgeSeconds + options.clockToleranceSeconds) {
-    throw dpopError('The DPoP proof is too old or from the future (iat)')
-  }
+  if (typeof payload.iat !== 'number') throw dpopError('The DPoP proof has no iat')
+  if (payload.iat > now + options.clockToleranceSeconds) throw dpopError('The DPoP proof is from the future (iat)')
+  // Remember the jti for as long as the proof could still be accepted.
+  const acceptedUntil = payload.iat + options.maxAgeSeconds + options.clockToleranceSeconds
+  if (acceptedUntil < now) throw dpopError('The DPoP proof is too old (iat)')
   const ath = await sha256(accessToken)
   if (payload.ath !== ath) throw dpopError('The DPoP proof is not for this access token (ath)')
   if ((await thumbprint(header.jwk as JWK)) !== jkt) throw dpopError('The DPoP proof is signed with a key the access token is not bound to (cnf.jkt)')
   if (typeof payload.jti !== 'string' || payload.jti === '') throw dpopError('The DPoP proof has no jti')
-  // Remember the jti for as long as the proof could still be accepted.
-  const acceptedUntil = payload.iat + options.maxAgeSeconds + options.clockToleranceSeconds
-  if (options.seen?.(payload.jti, acceptedUntil) === true) throw dpopError('The DPoP proof was already used (jti replay)')
+  const verdict = options.seen?.(payload.jti, acceptedUntil)
+  if (verdict === 'replayed') throw dpopError('The DPoP proof was already used (jti replay)')
+  if (verdict === 'full') throw dpopError('The server is seeing too many DPoP proofs to remember another; retry later with a new proof')
 }
 
-/** A bounded in-memory record of proof `jti`s, for replay detection within one process. */
-export function jtiCache(limit = 10_000): (jti: string, expiresAt: number) => boolean {
+/**
+ * A bounded in-memory record of proof `jti`s, for replay detection within one process. Each
+ * jti is kept until the end of its proof's window and never forgotten before: with `limit`
+ * live jtis remembered, a new proof is refused (`full`) rather than a live jti evicted, which
+ * would let a flood of proofs make room to replay a captured one.
+ */
+export function jtiCache(limit = 10_000): (jti: string, acceptedUntil: number) => JtiVerdict {
+  // jti -> the last second its proof is accepted. Proofs arrive with iat within one window of
+  // each other, so insertion order is nearly expiry order: a sweep from the oldest stops at
+  // the first live entry.
   const seen = new Map<string, number>()
-  return (jti, expiresAt) => {
+  let fullSweepAt = 0
+  return (jti, acceptedUntil) => {
     const now = Math.floor(Date.now() / 1000)
-    if ((seen.get(jti) ?? 0) > now) return true
-    if (seen.size >= limit) {
-      for (const [k, exp] of seen) if (exp <= now) seen.delete(k)
-      if (seen.size >= limit) seen.delete(seen.keys().next().value as string)
+    for (const [k, until] of seen) {
+      if (until >= now) break
+      seen.delete(k)
     }
-    seen.set(jti, expiresAt)
-    return false
+    const known = seen.get(jti)
+    if (known !== undefined) {
+      if (known >= now) return 'replayed'
+      seen.delete(jti)
+    }
+    if (seen.size >= limit && fullSweepAt < now) {
+      // Expired entries may wait behind a live one: look at every entry, at most once a second.
+      fullSweepAt = now
+      for (const [k, until] of seen) if (until < now) seen.delete(k)
+    }
+    if (seen.size >= limit) return 'full'
+    seen.set(jti, acceptedUntil)
+    return 'fresh'
   }
 }
