@@ -6,8 +6,10 @@ import {
   IdTokenError,
   InvalidTokenError,
   NetworkError,
+  LogoutTokenError,
   ResponseError,
   verifyIdToken,
+  verifyLogoutToken,
   type StandardSchemaV1,
   type VerifyIdTokenOptions,
 } from 'authcode/api'
@@ -322,5 +324,41 @@ describe('verifyIdToken: options and key fetching', () => {
     server.use(http.get(`https://${domain}/.well-known/jwks.json`, () => new HttpResponse('oops', { status: 500 })))
     const err = await rejection(verifyIdToken(await signIdToken({ iss: `https://${domain}/` }), options({ domain })))
     expect(err).toBeInstanceOf(ResponseError)
+  })
+})
+
+describe('verifyIdToken: tokens of another kind', () => {
+  const BACKCHANNEL = { 'http://schemas.openid.net/event/backchannel-logout': {} }
+
+  it('accepts an ID token with typ "JWT" (any case), "application/jwt" or no typ (Auth0, Google, Entra ID)', async () => {
+    const s = await signers
+    for (const typ of ['JWT', 'jwt', 'application/jwt']) {
+      await expect(verifyIdToken(await signIdToken({}, s.a, { typ }), options())).resolves.toMatchObject({ iss: ISSUER })
+    }
+    const untyped = await new SignJWT(idClaims()).setProtectedHeader({ alg: 'RS256', kid: s.a.kid }).sign(s.a.privateKey)
+    await expect(verifyIdToken(untyped, options())).resolves.toMatchObject({ iss: ISSUER })
+  })
+
+  it('refuses a back-channel logout token (typ logout+jwt, an events claim) signed by the same issuer for the same client', async () => {
+    const logoutToken = await signIdToken({ nonce: undefined, jti: 'lt-1', sid: 'sid-1', events: BACKCHANNEL }, undefined, { typ: 'logout+jwt' })
+    await expectIdTokenError(logoutToken, options({ nonce: undefined }), /"typ" \(logout\+jwt\) says it is not an ID token/)
+  })
+
+  it('refuses a token with an events claim even when its typ is "JWT"', async () => {
+    const token = await signIdToken({ nonce: undefined, jti: 'lt-2', sid: 'sid-1', events: BACKCHANNEL })
+    await expectIdTokenError(token, options({ nonce: undefined }), /"events"/)
+  })
+
+  it.each(['at+jwt', 'application/at+jwt', 'dpop+jwt', 'secevent+jwt'])('refuses typ "%s"', async (typ) => {
+    await expectIdTokenError(await signIdToken({}, undefined, { typ }), options(), /"typ"/)
+  })
+
+  it('verifyLogoutToken refuses an ID token of the same issuer and client', async () => {
+    const idToken = await signIdToken({ jti: 'id-1', sid: 'sid-1' })
+    const err = await rejection(verifyLogoutToken(idToken, { domain: DOMAIN, clientId: CLIENT_ID }))
+    expect(err).toBeInstanceOf(LogoutTokenError)
+    expect((err as LogoutTokenError).message).toMatch(/back-channel logout event/)
+    const noNonce = await signIdToken({ jti: 'id-2', sid: 'sid-1', nonce: undefined })
+    await expect(verifyLogoutToken(noNonce, { domain: DOMAIN, clientId: CLIENT_ID })).rejects.toBeInstanceOf(LogoutTokenError)
   })
 })

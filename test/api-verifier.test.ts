@@ -258,6 +258,12 @@ describe('createAccessTokenVerifier with an Auth0 domain: valid tokens', () => {
     await expect(domainVerifier()(token)).resolves.toMatchObject({ sub: 'auth0|5f7c8ec7c33c6c004bbafe82' })
   })
 
+  it.each(['logout+jwt', 'application/logout+jwt', 'dpop+jwt', 'secevent+jwt'])('refuses typ "%s" (another kind of token), naming it', async (typ) => {
+    await serveDefaultJwks()
+    const token = await signWith((await signers).a, accessClaims({ events: { 'http://schemas.openid.net/event/backchannel-logout': {} } }), { typ })
+    await expectInvalidToken(domainVerifier()(token), token, new RegExp(`"typ" \\(${typ.replace('+', '\\+')}\\) says it is not an access token`))
+  })
+
   it('accepts a token with no typ header (Auth0 before RFC 9068 profiles)', async () => {
     await serveDefaultJwks()
     const s = await signers
@@ -643,8 +649,10 @@ describe('createAccessTokenVerifier with an issuer (discovery)', () => {
     expect(err).not.toBeInstanceOf(InvalidTokenError)
   })
 
-  it('retries discovery on the next verification after it failed', async () => {
+  it('after a failed discovery, answers with the same error without a request for 1 s, then discovers again', async () => {
     const s = await signers
+    const start = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now: start })
     let failing = true
     serveDiscovery()
     // Registered last, so msw asks it first; it falls through to the real document once up.
@@ -652,9 +660,13 @@ describe('createAccessTokenVerifier with an issuer (discovery)', () => {
     serveJwks({ keys: [s.a.jwk] }, OIDC_JWKS)
     const token = await signWith(s.a, accessClaims({}, OIDC_ISSUER))
     const verify = issuerVerifier()
-    await expect(verify(token)).rejects.toBeInstanceOf(ResponseError)
+    await expect(verify(token)).rejects.toMatchObject({ status: 500 })
     failing = false
+    await expect(verify(token)).rejects.toMatchObject({ status: 500 })
+    expect(requestCount(OIDC_DISCOVERY)).toBe(1)
+    vi.setSystemTime(start + 1_000)
     await expect(verify(token)).resolves.toMatchObject({ iss: OIDC_ISSUER })
+    expect(requestCount(OIDC_DISCOVERY)).toBe(2)
   })
 
   it('refuses an http jwks_uri with a ConfigError', async () => {
@@ -755,15 +767,110 @@ describe('createAccessTokenVerifier: JWKS caching', () => {
     expect(err).toBeInstanceOf(ResponseError)
   })
 
-  it('tries again on the next verification after a failed JWKS fetch', async () => {
+  it('after a failed JWKS fetch, answers with the same kind of error and no request for 1 s, then fetches again and recovers', async () => {
     const s = await signers
+    const start = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now: start })
     let up = false
     server.use(http.get(JWKS_URL, () => (up ? HttpResponse.json({ keys: [s.a.jwk] }) : HttpResponse.error())))
     const verify = domainVerifier()
     const token = await validToken()
     await expect(verify(token)).rejects.toBeInstanceOf(NetworkError)
+    const attempts = requestCount(JWKS_URL) // the fetch tries a network failure twice
     up = true
+    // Within the backoff: the outage's error (an API answers 503), not a 401, and no request.
+    for (let i = 0; i < 20; i++) {
+      const err = await rejection(verify(token))
+      expect(err).toBeInstanceOf(NetworkError)
+      expect(err).not.toBeInstanceOf(InvalidTokenError)
+    }
+    vi.setSystemTime(start + 999)
+    await expect(verify(token)).rejects.toBeInstanceOf(NetworkError)
+    expect(requestCount(JWKS_URL)).toBe(attempts)
+    vi.setSystemTime(start + 1_000)
     await expect(verify(token)).resolves.toMatchObject({ iss: ISSUER })
+    expect(requestCount(JWKS_URL)).toBe(attempts + 1)
+  })
+
+  it('backs off 1 s, 2 s, 4 s … up to 30 s while the JWKS endpoint keeps failing, and starts again at 1 s after a success', async () => {
+    const s = await signers
+    let t = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now: t })
+    let up = false
+    server.use(http.get(JWKS_URL, () => (up ? HttpResponse.json({ keys: [s.a.jwk] }) : new HttpResponse('broken', { status: 500 }))))
+    const verify = domainVerifier()
+    const token = await validToken()
+    const waits: number[] = []
+    for (let failures = 0; failures < 8; failures++) {
+      // Find the wait (in whole seconds) after which the next request is made.
+      const before = requestCount(JWKS_URL)
+      let waited = 0
+      while (requestCount(JWKS_URL) === before) {
+        await expect(verify(token)).rejects.toMatchObject({ status: 500 })
+        if (requestCount(JWKS_URL) === before) {
+          waited += 1
+          vi.setSystemTime((t += 1_000))
+        }
+      }
+      waits.push(waited)
+    }
+    expect(waits).toEqual([0, 1, 2, 4, 8, 16, 30, 30])
+    up = true
+    vi.setSystemTime((t += 30_000))
+    await expect(verify(token)).resolves.toMatchObject({ iss: ISSUER })
+    // A key set fetched and fresh: the next failure (a refetch for an unknown kid) backs off 1 s again.
+    vi.setSystemTime((t += 31_000))
+    up = false
+    const unknown = await signWith((await signers).unpublished)
+    await expect(verify(unknown)).rejects.toMatchObject({ status: 500 })
+    const count = requestCount(JWKS_URL)
+    vi.setSystemTime((t += 1_000))
+    await expect(verify(unknown)).rejects.toMatchObject({ status: 500 })
+    expect(requestCount(JWKS_URL)).toBe(count + 1)
+  })
+
+  it('makes one JWKS request for a flood of tokens with unknown kids while the endpoint is down', async () => {
+    server.use(http.get(JWKS_URL, () => new HttpResponse('broken', { status: 500 })))
+    const verify = domainVerifier()
+    const s = await signers
+    const forged = await Promise.all(Array.from({ length: 50 }, (_, i) => signWith(s.unpublished, accessClaims(), { kid: `forged-${i}` })))
+    for (const token of forged) {
+      const err = await rejection(verify(token))
+      expect(err).toBeInstanceOf(ResponseError)
+    }
+    expect(requestCount(JWKS_URL)).toBe(1)
+  })
+
+  it('keeps verifying tokens of known keys with the stale key set while a refetch fails, for up to an hour', async () => {
+    const s = await signers
+    const start = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now: start })
+    let up = true
+    server.use(http.get(JWKS_URL, () => (up ? HttpResponse.json({ keys: [s.a.jwk] }) : new HttpResponse('broken', { status: 500 }))))
+    const verify = domainVerifier()
+    await verify(await validToken())
+    up = false
+    vi.setSystemTime(start + 11 * 60_000)
+    // Stale (over 10 minutes): a refetch is tried, fails, and the known key still verifies.
+    await expect(verify(await validToken({ jti: 'stale-1' }))).resolves.toMatchObject({ jti: 'stale-1' })
+    expect(requestCount(JWKS_URL)).toBe(2)
+    // During the backoff no request; the stale key still verifies, and a bad signature is still a 401.
+    const token = await validToken({ jti: 'stale-2' })
+    await expect(verify(token)).resolves.toMatchObject({ jti: 'stale-2' })
+    await expectInvalidToken(verify(flipSignature(token)), token, /signature is invalid/)
+    expect(requestCount(JWKS_URL)).toBe(2)
+    // An unknown kid cannot be told apart from a rotated key while the endpoint is down: an outage error.
+    const unknown = await signWith(s.b)
+    await expect(verify(unknown)).rejects.toBeInstanceOf(ResponseError)
+
+    vi.setSystemTime(start + 60 * 60_000 - 1)
+    await expect(verify(await validToken())).resolves.toMatchObject({ iss: ISSUER })
+    vi.setSystemTime(start + 60 * 60_000 + 31_000)
+    await expect(verify(await validToken())).rejects.toBeInstanceOf(ResponseError)
+
+    up = true
+    vi.setSystemTime(start + 62 * 60_000)
+    await expect(verify(await validToken({ jti: 'back' }))).resolves.toMatchObject({ jti: 'back' })
   })
 })
 

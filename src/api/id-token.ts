@@ -6,6 +6,9 @@ import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../
 import type { IdTokenClaims } from '../token-set.js'
 import { NoMatchingKeyError, cachedIssuerKeys } from './keys.js'
 
+// ID tokens have typ "JWT" or none (OpenID Connect names none of its own).
+const ID_TOKEN_TYP = new Set(['jwt', 'application/jwt'])
+
 /**
  * Options of {@link verifyIdToken}.
  *
@@ -17,7 +20,10 @@ import { NoMatchingKeyError, cachedIssuerKeys } from './keys.js'
 export interface VerifyIdTokenOptions<S extends StandardSchemaV1 | undefined = undefined> {
   /** Auth0 tenant or custom domain. */
   domain?: string | undefined
-  /** Or any OpenID provider's issuer (keys from its discovery document's `jwks_uri`). */
+  /**
+   * Or any OpenID provider's issuer (keys from its discovery document's `jwks_uri`). Compared
+   * with the document's issuer as URLs; the token's `iss` must be the document's spelling.
+   */
   issuer?: string | undefined
   /** The client the token was issued to: must be in `aud` (and be `azp` when `aud` has several). */
   clientId: string
@@ -43,6 +49,8 @@ export interface VerifyIdTokenOptions<S extends StandardSchemaV1 | undefined = u
  * Verifies an ID token you received from somewhere other than your own token request (for
  * example from a front end): signature against the issuer's JWKS, `iss`, `aud`, `exp`, `iat`,
  * `azp`, and when given `nonce`, `auth_time` against `maxAge`, and Auth0's `org_id`/`org_name`.
+ * A token of another kind is refused: a `typ` other than `JWT` (a logout token's
+ * `logout+jwt`, an access token's `at+jwt`), or an `events` claim.
  *
  * @throws {IdTokenError} for any failed check (never with the token in the message).
  * @throws {ConfigError} for bad options.
@@ -68,12 +76,12 @@ export async function verifyIdToken<S extends StandardSchemaV1 | undefined = und
   }
   const tolerance = o.clockToleranceSeconds ?? 60
   if (o.maxAge !== undefined && (!Number.isInteger(o.maxAge) || o.maxAge < 0)) throw new ConfigError('maxAge', 'must be a whole number of seconds')
-  const { issuer, getKey } = cachedIssuerKeys(o)
+  const keys = cachedIssuerKeys(o)
 
   let payload: JWTPayload
+  let typ: string | undefined
   try {
-    ;({ payload } = await jwtVerify(idToken, getKey, {
-      issuer,
+    ;({ payload, protectedHeader: { typ } } = await jwtVerify(idToken, keys.getKey, {
       audience: o.clientId,
       algorithms,
       clockTolerance: tolerance,
@@ -88,6 +96,13 @@ export async function verifyIdToken<S extends StandardSchemaV1 | undefined = und
     if (err instanceof joseErrors.JOSEAlgNotAllowed) throw new IdTokenError('The ID token is signed with an algorithm that is not accepted')
     throw new IdTokenError('The ID token could not be verified')
   }
+  // The issuer as the discovery document spells it, known once the keys have been fetched.
+  if (payload.iss !== (keys.issuer ?? (await keys.discoverIssuer()))) throw new IdTokenError('The ID token failed the "iss" check')
+  // Another kind of token from the same issuer for the same client: a logout token, an access token.
+  if (typ !== undefined && !ID_TOKEN_TYP.has(String(typ).toLowerCase())) {
+    throw new IdTokenError(`The token's "typ" (${String(typ).slice(0, 40)}) says it is not an ID token`)
+  }
+  if (payload.events !== undefined) throw new IdTokenError('The token has an "events" claim: it is a security event (such as a logout token), not an ID token')
   const claims = payload as IdTokenClaims
   if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== o.clientId) {
     throw new IdTokenError('The ID token has several audiences and its "azp" is not this client')

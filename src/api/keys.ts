@@ -3,6 +3,7 @@ import type { JWK, JWSHeaderParameters } from 'jose'
 import { normalizeDomain } from '../domain.js'
 import { ConfigError, ResponseError } from '../errors.js'
 import { getPublicJson } from '../http.js'
+import { issuerMismatch, sameIssuer } from '../issuer.js'
 
 /** Where the keys come from, as the public verifier options give it. */
 export interface KeySource {
@@ -11,7 +12,7 @@ export interface KeySource {
   fetch?: typeof fetch | undefined
   timeoutMs?: number | undefined
   allowInsecureRequests?: boolean | undefined
-  jwksCache?: { jwks?: { keys: Record<string, unknown>[] }; uat?: number } | undefined
+  jwksCache?: { jwks?: { keys: Record<string, unknown>[] }; uat?: number; issuer?: string } | undefined
 }
 
 /**
@@ -31,9 +32,15 @@ export interface KeyResolver {
   keep(token: string, jwk: JWK, key: CryptoKey): void
 }
 
-/** The expected issuer and a key resolver for jose's `compactVerify`/`jwtVerify`. */
+/**
+ * The expected issuer and a key resolver for jose's `compactVerify`/`jwtVerify`. The issuer is
+ * known at once for an Auth0 domain; for an issuer URL it is the discovery document's spelling,
+ * set when the document is read (by `getKey`'s first fetch, or by `discoverIssuer`).
+ */
 export interface IssuerKeys {
-  issuer: string
+  issuer: string | undefined
+  /** The issuer, reading the discovery document first when it has not been read yet. */
+  discoverIssuer(): Promise<string>
   getKey: KeyResolver
 }
 
@@ -44,6 +51,11 @@ export class NoMatchingKeyError extends Error {}
 // triggers a refetch at most every 30 s (a flood of forged kids cannot hammer the issuer).
 const MAX_AGE_MS = 600_000
 const COOLDOWN_MS = 30_000
+// After a failed fetch the next one waits 1 s, then 2, 4, … up to the 30 s cooldown, so an
+// outage is not met with a request per verification; a success starts again at 1 s.
+const FIRST_BACKOFF_MS = 1_000
+// While refetches fail, keys fetched less than an hour ago keep verifying tokens of known kids.
+const STALE_MS = 3_600_000
 
 // Cloudflare Workers (and Vercel's edge runtime) do not let one request wait on I/O another
 // request started, so there each cold verification fetches for itself, as jose does there;
@@ -66,14 +78,45 @@ function fits(jwk: Record<string, unknown>, alg: string, kid: unknown): boolean 
 }
 
 /**
+ * `fetchOnce` behind a memory of its last failure: concurrent calls share one call (where the
+ * runtime lets requests share I/O), and after a failure the same error is thrown again, with
+ * no call, until the backoff has passed.
+ */
+function backingOff<T>(fetchOnce: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined
+  let failure: unknown
+  let retryAt = 0
+  let backoff = 0
+  return () => {
+    if (Date.now() < retryAt) return Promise.reject(failure)
+    return (pending = (SHARE_FETCH && pending) || fetchOnce().then(
+      (value) => {
+        pending = undefined
+        retryAt = backoff = 0
+        failure = undefined
+        return value
+      },
+      (err: unknown) => {
+        pending = undefined
+        failure = err
+        backoff = Math.min(backoff * 2 || FIRST_BACKOFF_MS, COOLDOWN_MS)
+        retryAt = Date.now() + backoff
+        throw err
+      },
+    ))
+  }
+}
+
+/**
  * A cached key set behind `load`: fetched on first use (concurrent first uses share one
  * fetch), refetched when 10 minutes old or, after a 30 s cooldown, for an unknown `kid`.
- * `persist` is read once (a fresh copy saves the first fetch) and written after each fetch.
+ * A failed fetch backs off (see {@link backingOff}); meanwhile keys under an hour old still
+ * serve known kids. `persist` is read once (a fresh copy saves the first fetch) and written
+ * after each fetch.
  */
 function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySource['jwksCache']): KeyResolver {
   let keys: Record<string, unknown>[] | undefined
   let uat = 0
-  let pending: Promise<void> | undefined
   // alg -> kid -> the JWK (a copy: jose freezes what it is given).
   let chosen = new Map<string, Map<unknown, JWK>>()
   // Where pick put each JWK, so keep can tell it is still the current key set's.
@@ -89,25 +132,18 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
     uat = persist.uat
   }
 
-  const reload = (): Promise<void> =>
-    (pending = (SHARE_FETCH && pending) || load().then(
-      (loaded) => {
-        pending = undefined
-        keys = loaded
-        uat = Date.now()
-        chosen = new Map()
-        imported = new Map()
-        lastKey = undefined
-        if (persist !== undefined) {
-          persist.jwks = { keys: loaded }
-          persist.uat = uat
-        }
-      },
-      (err: unknown) => {
-        pending = undefined // a failed fetch is tried again next time
-        throw err
-      },
-    ))
+  const reload = backingOff(async (): Promise<void> => {
+    const loaded = await load()
+    keys = loaded
+    uat = Date.now()
+    chosen = new Map()
+    imported = new Map()
+    lastKey = undefined
+    if (persist !== undefined) {
+      persist.jwks = { keys: loaded }
+      persist.uat = uat
+    }
+  })
 
   const pick = (alg: string, kid: unknown): JWK | undefined => {
     const found = keys?.filter((jwk) => fits(jwk, alg, kid))
@@ -121,7 +157,13 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
   }
 
   const slow = async (alg: string, kid: unknown): Promise<JWK> => {
-    if (keys === undefined || Date.now() - uat >= MAX_AGE_MS) await reload()
+    if (keys === undefined || Date.now() - uat >= MAX_AGE_MS) {
+      try {
+        await reload()
+      } catch (err) {
+        if (keys === undefined || Date.now() - uat >= STALE_MS) throw err
+      }
+    }
     let jwk = chosen.get(alg)?.get(kid) ?? pick(alg, kid)
     if (jwk === undefined && Date.now() - uat >= COOLDOWN_MS) {
       await reload()
@@ -156,7 +198,8 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
 /**
  * Validates a key source and makes the resolver. With `domain` the JWKS is Auth0's fixed
  * `/.well-known/jwks.json`; with `issuer` it is the `jwks_uri` of the discovery document,
- * fetched once (on first use) and checked to name the same issuer.
+ * fetched once (on first use) and checked to name the same issuer, compared as URLs; from then
+ * on `issuer` is the document's spelling.
  *
  * @throws {ConfigError} for a bad domain/issuer/fetch/timeout.
  */
@@ -183,41 +226,52 @@ export function issuerKeys(o: KeySource): IssuerKeys {
   if (o.domain !== undefined) {
     const host = normalizeDomain(o.domain)
     const jwksUrl = `https://${host}/.well-known/jwks.json`
-    return { issuer: `https://${host}/`, getKey: keySet(() => loadJwks(jwksUrl), o.jwksCache) }
+    const issuer = `https://${host}/`
+    return { issuer, discoverIssuer: async () => issuer, getKey: keySet(() => loadJwks(jwksUrl), o.jwksCache) }
   }
   if (typeof o.issuer !== 'string') throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
+  const configured = o.issuer
   let url: URL
   try {
-    url = new URL(o.issuer)
+    url = new URL(configured)
   } catch {
     throw new ConfigError('issuer', 'must be an absolute URL')
   }
-  // As TokenClient does: "https://idp.example.com" and "https://idp.example.com/" are one issuer.
-  const issuer = url.href
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && insecure)) {
     throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
   }
-
-  // The jwks_uri, discovered once; a failed discovery is tried again on the next fetch.
+  // The discovery document, read once: its jwks_uri, and the issuer as the provider spells it
+  // ("https://accounts.google.com" and "https://accounts.google.com/" configure the same one).
+  const discoveryUrl = new URL('.well-known/openid-configuration', url.href.endsWith('/') ? url.href : `${url.href}/`).href
   let jwksUri: string | undefined
   const discover = async (): Promise<string> => {
-    const base = issuer.endsWith('/') ? issuer : `${issuer}/`
-    const { status, body } = await getJson(new URL('.well-known/openid-configuration', base).href)
+    const { status, body } = await getJson(discoveryUrl)
     const meta = body as { issuer?: unknown; jwks_uri?: unknown } | undefined
-    if (typeof meta?.jwks_uri !== 'string') {
-      throw new ResponseError(status, `The discovery document of ${issuer} could not be read or has no jwks_uri`)
+    if (typeof meta?.jwks_uri !== 'string' || !URL.canParse(meta.jwks_uri) || typeof meta.issuer !== 'string') {
+      throw new ResponseError(status, `The discovery document of ${url.href} could not be read or has no issuer or jwks_uri`)
     }
-    if (meta.issuer !== issuer) {
-      // A configuration mistake, not an outage: the provider calls itself something else.
-      throw new ConfigError('issuer', `the discovery document names the issuer ${String(meta.issuer).slice(0, 200)}; configure exactly that`)
-    }
+    // A configuration mistake, not an outage: the provider calls itself something else.
+    if (!sameIssuer(url, meta.issuer)) throw issuerMismatch(configured, meta.issuer)
     const found = new URL(meta.jwks_uri)
     if (found.protocol !== 'https:' && !(insecure && found.protocol === 'http:')) {
       throw new ConfigError('issuer', 'the jwks_uri is not https; set allowInsecureRequests for local development only')
     }
+    result.issuer = meta.issuer
+    if (o.jwksCache !== undefined) o.jwksCache.issuer = meta.issuer
     return found.href
   }
-  return { issuer, getKey: keySet(async () => loadJwks((jwksUri ??= await discover())), o.jwksCache) }
+  const discovered = backingOff(async () => (jwksUri ??= await discover()))
+  const persisted = o.jwksCache?.issuer
+  const result: IssuerKeys = {
+    // A cache written after an earlier discovery already knows how the provider spells itself.
+    issuer: sameIssuer(url, persisted) ? persisted : undefined,
+    discoverIssuer: async () => {
+      if (result.issuer === undefined) await discovered()
+      return result.issuer as string
+    },
+    getKey: keySet(async () => loadJwks(jwksUri ?? (await discovered())), o.jwksCache),
+  }
+  return result
 }
 
 // Key resolvers for the one-shot functions (verifyIdToken, verifyLogoutToken), so repeated

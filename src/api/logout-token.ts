@@ -16,7 +16,10 @@ const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 export interface VerifyLogoutTokenOptions {
   /** Auth0 tenant or custom domain. */
   domain?: string | undefined
-  /** Or any OpenID provider's issuer (keys from its discovery document). */
+  /**
+   * Or any OpenID provider's issuer (keys from its discovery document). Compared with the
+   * document's issuer as URLs; the token's `iss` must be the document's spelling.
+   */
   issuer?: string | undefined
   /** Your application's client ID: the token's audience. */
   clientId: string
@@ -75,18 +78,17 @@ export async function verifyLogoutToken(token: string, options: VerifyLogoutToke
   const algorithms = o.algorithms ?? ['RS256']
   if (algorithms.some((a) => a.toLowerCase() === 'none' || a.startsWith('HS'))) throw new ConfigError('algorithms', 'asymmetric algorithms only')
   if (typeof token !== 'string' || token.split('.').length !== 3) throw new LogoutTokenError('The logout token is not a signed JWT')
-  const { issuer, getKey } = cachedIssuerKeys(o)
+  const keys = cachedIssuerKeys(o)
   const tolerance = o.clockToleranceSeconds ?? 60
   let payload: JWTPayload
   let typ: string | undefined
   try {
-    const result = await jwtVerify(token, getKey, {
-      issuer,
+    const result = await jwtVerify(token, keys.getKey, {
       audience: o.clientId,
       algorithms,
       clockTolerance: tolerance,
       maxTokenAge: o.maxAgeSeconds ?? 300,
-      requiredClaims: ['iat', 'jti'],
+      requiredClaims: ['iss', 'iat', 'jti'],
     })
     payload = result.payload
     typ = result.protectedHeader.typ
@@ -98,7 +100,9 @@ export async function verifyLogoutToken(token: string, options: VerifyLogoutToke
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw new LogoutTokenError('The logout token signature is invalid')
     throw new LogoutTokenError('The logout token could not be verified')
   }
-  if (typ !== undefined && !['logout+jwt', 'application/logout+jwt', 'jwt'].includes(typ.toLowerCase())) {
+  // The issuer as the discovery document spells it, known once the keys have been fetched.
+  if (payload.iss !== (keys.issuer ?? (await keys.discoverIssuer()))) throw new LogoutTokenError('The logout token failed the "iss" check')
+  if (typ !== undefined && !['logout+jwt', 'application/logout+jwt', 'jwt'].includes(String(typ).toLowerCase())) {
     throw new LogoutTokenError('The token\'s "typ" says it is not a logout token')
   }
   const events = payload.events as Record<string, unknown> | undefined

@@ -44,34 +44,50 @@ export function parseAuthorization(header: string | null | undefined): { scheme:
 }
 
 /**
- * The claims {@link requireScopes} reads: OAuth's `scope` string and Auth0's `permissions` array.
+ * The claims {@link requireScopes} reads: OAuth's `scope`, `scp` (Microsoft Entra ID puts a
+ * space-separated string there, Okta a list) and Auth0's `permissions` list.
  *
  * @example
  * ```ts
- * const claims: ScopedClaims = { scope: 'openid read:contacts', permissions: ['read:contacts'] }
+ * const claims: ScopedClaims = { scope: 'openid read:contacts', scp: ['read:contacts'], permissions: ['read:contacts'] }
  * ```
  */
 export interface ScopedClaims {
+  /** Space-separated scopes (RFC 9068), or a list of them. */
   scope?: unknown
+  /** Scopes as Entra ID (space-separated) and Okta (a list) name them. */
+  scp?: unknown
+  /** Auth0 RBAC permissions. */
   permissions?: unknown
 }
 
+/** Adds the scopes of a claim: a space-separated string, or a list of strings. */
+function grant(granted: Set<string>, claim: unknown): void {
+  if (typeof claim === 'string') {
+    for (const s of claim.split(' ')) if (s !== '') granted.add(s)
+  } else if (Array.isArray(claim)) {
+    for (const s of claim) if (typeof s === 'string') granted.add(s)
+  }
+}
+
 /**
- * Checks that verified access-token claims grant every required scope, looking in the
- * space-separated `scope` claim and in Auth0's `permissions` array (RBAC).
+ * Checks that verified access-token claims grant every required scope, looking in `scope` and
+ * `scp` (each a space-separated string or a list) and in Auth0's `permissions` list (RBAC).
+ * A scope matches whole, never by prefix.
  *
  * @throws {InsufficientScopeError} naming the required scopes (answer 403 with its `wwwAuthenticate`).
  * @example
  * ```ts
  * import { requireScopes } from 'authcode/api'
  * requireScopes({ scope: 'openid read:contacts' }, ['read:contacts']) // passes
+ * requireScopes({ scp: 'Contacts.Read Contacts.Write' }, ['Contacts.Write']) // passes (Entra ID)
  * requireScopes({ permissions: ['read:contacts'] }, ['write:contacts']) // throws InsufficientScopeError
  * ```
  */
 export function requireScopes(claims: ScopedClaims, required: readonly string[]): void {
   const granted = new Set<string>()
-  if (typeof claims.scope === 'string') for (const s of claims.scope.split(' ')) if (s) granted.add(s)
-  if (Array.isArray(claims.scope)) for (const s of claims.scope) if (typeof s === 'string') granted.add(s)
-  if (Array.isArray(claims.permissions)) for (const s of claims.permissions) if (typeof s === 'string') granted.add(s)
+  grant(granted, claims.scope)
+  grant(granted, claims.scp)
+  if (Array.isArray(claims.permissions)) grant(granted, claims.permissions)
   if (required.some((s) => !granted.has(s))) throw new InsufficientScopeError(required)
 }

@@ -7,8 +7,9 @@ import { NoMatchingKeyError, issuerKeys } from './keys.js'
 import { parseAuthorization, requireScopes } from './scopes.js'
 
 /**
- * The registered claims of a verified access token (RFC 9068), plus Auth0's `permissions`
- * and any other claim as `unknown`.
+ * The registered claims of a verified access token (RFC 9068), plus the scope claims of
+ * Auth0 (`permissions`), Microsoft Entra ID and Okta (`scp`), AWS Cognito's `token_use`, and
+ * any other claim as `unknown`.
  *
  * @example
  * ```ts
@@ -19,17 +20,23 @@ import { parseAuthorization, requireScopes } from './scopes.js'
 export interface AccessTokenClaims {
   iss: string
   sub: string
-  aud: string | string[]
+  /** Checked against `audience`; absent only from tokens checked by `clientId` alone (AWS Cognito). */
+  aud?: string | string[]
   exp: number
   iat?: number
   nbf?: number
   jti?: string
   azp?: string
+  /** The client the token was issued to; checked against `clientId` when given. */
   client_id?: string
   /** Space-separated scopes. */
   scope?: string
+  /** Scopes as Microsoft Entra ID (space-separated) and Okta (a list) put them. */
+  scp?: string | string[]
   /** Auth0 RBAC permissions. */
   permissions?: string[]
+  /** AWS Cognito's kind of token: always `"access"` here (an ID token's `"id"` is refused). */
+  token_use?: string
   [claim: string]: unknown
 }
 
@@ -50,6 +57,8 @@ export interface JwksCache {
   jwks?: { keys: Record<string, unknown>[] }
   /** When it was fetched, in ms since the epoch (written by the verifier). */
   uat?: number
+  /** With `issuer`: the issuer as the discovery document spells it (written by the verifier). */
+  issuer?: string
 }
 
 /**
@@ -58,15 +67,27 @@ export interface JwksCache {
  * @example
  * ```ts
  * const options: AccessTokenVerifierOptions = { domain: 'my-tenant.eu.auth0.com', audience: 'https://api.example.com' }
+ * // AWS Cognito: access tokens carry the app client id in "client_id" and no "aud".
+ * const cognito: AccessTokenVerifierOptions = { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI', clientId: '3n4b5urk1ft4fl3mg5e62d9ado' }
  * ```
  */
 export interface AccessTokenVerifierOptions<S extends StandardSchemaV1 | undefined = undefined> {
   /** Auth0 tenant or custom domain: issuer `https://{domain}/`, keys at `/.well-known/jwks.json`. */
   domain?: string | undefined
-  /** Or the issuer URL of any OpenID provider: keys from `jwks_uri` of its discovery document. */
+  /**
+   * Or the issuer URL of any OpenID provider: keys from `jwks_uri` of its discovery document,
+   * which must name the same issuer compared as URLs (`https://accounts.google.com` and
+   * `https://accounts.google.com/` are one). Tokens' `iss` must then be exactly the
+   * document's spelling.
+   */
   issuer?: string | undefined
-  /** This API's identifier(s); the token's `aud` must contain one. */
-  audience: string | string[]
+  /** This API's identifier(s); the token's `aud` must contain one. Required unless `clientId` is given. */
+  audience?: string | string[] | undefined
+  /**
+   * The app client id(s) the token's `client_id` must be one of: for providers whose access
+   * tokens carry no `aud` (AWS Cognito), instead of `audience`. With both, both are checked.
+   */
+  clientId?: string | string[] | undefined
   /** Accepted signing algorithms. Default `['RS256']`. HS* need `secret`; `none` is never accepted. */
   algorithms?: string[] | undefined
   /** The shared secret for HS256/384/512 (Auth0's "HS256" API signing). */
@@ -96,7 +117,7 @@ export interface AccessTokenVerifierOptions<S extends StandardSchemaV1 | undefin
  * ```
  */
 export interface VerifyOptions {
-  /** Every one must be in the token's `scope` or Auth0 `permissions`. */
+  /** Every one must be in the token's `scope`, `scp` (Entra ID, Okta) or Auth0 `permissions`. */
   requiredScopes?: readonly string[] | undefined
   /**
    * The request, for DPoP (RFC 9449). A token bound to a key (`cnf.jkt`) is accepted only
@@ -138,6 +159,7 @@ function claimError(claim: string): InvalidTokenError {
   const what =
     claim === 'iss' ? 'is from another issuer ("iss")' :
     claim === 'aud' ? 'is not for this API ("aud"); check the audience the client requested' :
+    claim === 'client_id' ? 'is for another app client ("client_id"); check clientId' :
     claim === 'nbf' ? 'is not valid yet ("nbf")' :
     claim === 'iat' ? 'has a bad "iat"' :
     `failed the "${claim}" check`
@@ -170,6 +192,13 @@ function hasAsciiSpace(text: string): boolean {
 
 // Checked for presence first, in this order, as jose's jwtVerify did (iss and aud: because they are configured).
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'exp']
+const REQUIRED_WITHOUT_AUD = ['iss', 'sub', 'exp']
+
+/** A configured identifier or list of them, as a non-empty list of non-empty strings; undefined when not one. */
+function identifiers(value: unknown): string[] | undefined {
+  const list = typeof value === 'string' ? [value] : value
+  return Array.isArray(list) && list.length > 0 && list.every((a) => typeof a === 'string' && a !== '') ? (list as string[]) : undefined
+}
 
 /** Whether the token's `aud` (a string or a list) names one of this API's identifiers. */
 function forThisApi(aud: unknown, audiences: readonly string[]): boolean {
@@ -183,8 +212,13 @@ function forThisApi(aud: unknown, audiences: readonly string[]): boolean {
  * Makes a verifier for the access tokens your API receives: the JWT signature against the
  * issuer's JWKS (fetched once, cached, refetched on an unknown `kid` after a 30 s cooldown;
  * concurrent cold verifications share one fetch — except on Cloudflare Workers, where one
- * request cannot wait on another's fetch), then `iss`, `aud`, `exp`, `nbf`, `alg`
- * (RS256 only by default) and the RFC 9068 `typ` when present (`at+jwt` or Auth0's `JWT`).
+ * request cannot wait on another's fetch), then `iss`, `aud` (or `client_id` with
+ * `clientId`), `exp`, `nbf`, `alg` (RS256 only by default), the RFC 9068 `typ` when present
+ * (`at+jwt` or `JWT`), and AWS Cognito's `token_use` when present (`access`).
+ *
+ * While the JWKS (or discovery) cannot be fetched, the verifier waits 1 s before trying again,
+ * then 2 s, 4 s, … up to 30 s, and meanwhile throws the failed fetch's error without a request;
+ * keys fetched within the last hour keep verifying tokens signed with a known `kid`.
  *
  * The verifier takes a raw JWT or the `Authorization` header value (`Bearer …`, any case).
  *
@@ -212,10 +246,16 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
 ): AccessTokenVerifier<InferClaims<S>> {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
   const o = options
-  const audiences = typeof o.audience === 'string' ? [o.audience] : o.audience
-  if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
-    throw new ConfigError('audience', "must be your API identifier (a non-empty string, or a list of them)")
+  const clientIds = identifiers(o.clientId)
+  if (o.clientId !== undefined && clientIds === undefined) throw new ConfigError('clientId', 'must be the app client id (a non-empty string, or a list of them)')
+  const audiences = identifiers(o.audience)
+  if (audiences === undefined && (o.audience !== undefined || clientIds === undefined)) {
+    throw new ConfigError(
+      'audience',
+      'must be your API identifier (a non-empty string, or a list of them); for providers whose access tokens carry no "aud" (AWS Cognito) give "clientId" instead',
+    )
   }
+  const requiredClaims = audiences === undefined ? REQUIRED_WITHOUT_AUD : REQUIRED_CLAIMS
   const algorithms = o.algorithms ?? ['RS256']
   if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => typeof a !== 'string')) {
     throw new ConfigError('algorithms', 'must be a non-empty list such as ["RS256"]')
@@ -237,7 +277,8 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     throw new ConfigError('claims', 'must be a Standard Schema such as a zod object')
   }
   const dpopMaxAge = o.dpopMaxAgeSeconds ?? 300
-  const { issuer, getKey } = issuerKeys(o)
+  const keys = issuerKeys(o)
+  const getKey = keys.getKey
   const secret = symmetric.length > 0 ? new TextEncoder().encode(o.secret) : undefined
   const joseOptions = { algorithms }
   let seenProof: ReturnType<typeof jtiCache> | undefined
@@ -274,9 +315,11 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
       throw new InvalidTokenError('The access token is malformed')
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidTokenError('The access token is malformed')
-    for (const claim of REQUIRED_CLAIMS) if (!Object.hasOwn(payload, claim)) throw claimError(claim)
-    if (payload.iss !== issuer) throw claimError('iss')
-    if (!forThisApi(payload.aud, audiences)) throw claimError('aud')
+    for (const claim of requiredClaims) if (!Object.hasOwn(payload, claim)) throw claimError(claim)
+    // The issuer is known once discovery has been read: by the key fetch, or here when the keys were not fetched.
+    if (payload.iss !== (keys.issuer ?? (await keys.discoverIssuer()))) throw claimError('iss')
+    if (audiences !== undefined && !forThisApi(payload.aud, audiences)) throw claimError('aud')
+    if (clientIds !== undefined && (typeof payload.client_id !== 'string' || !clientIds.includes(payload.client_id))) throw claimError('client_id')
     if (payload.iat !== undefined && typeof payload.iat !== 'number') throw claimError('iat')
     const now = Math.floor(Date.now() / 1000)
     if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + tolerance)) throw claimError('nbf')
@@ -284,6 +327,10 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     if (payload.exp <= now - tolerance) throw new InvalidTokenError('The access token has expired')
     if (typ !== undefined && typ !== 'at+jwt' && !ALLOWED_TYP.has(String(typ).toLowerCase())) {
       throw new InvalidTokenError(`The token's "typ" (${String(typ).slice(0, 40)}) says it is not an access token`)
+    }
+    // AWS Cognito names the kind of token: its ID tokens ("id") are signed by the same keys.
+    if (payload.token_use !== undefined && payload.token_use !== 'access') {
+      throw new InvalidTokenError(`The token's "token_use" (${String(payload.token_use).slice(0, 40)}) says it is not an access token`)
     }
     // DPoP (RFC 9449 §7): a bound token only with the DPoP scheme and a proof; a DPoP scheme only for a bound token.
     const jkt = payload.cnf === undefined ? undefined : (payload.cnf as { jkt?: unknown } | null)?.jkt
