@@ -217,7 +217,7 @@ describe('AnyAuthcodeError narrowing', () => {
         return `scope ${err.status} ${err.requiredScopes.join(' ')}`
       case 'ERR_SEAL':
         expectTypeOf(err).toEqualTypeOf<SealError>()
-        expectTypeOf(err.reason).toEqualTypeOf<'invalid' | 'expired' | 'replayed'>()
+        expectTypeOf(err.reason).toEqualTypeOf<'invalid' | 'expired' | 'replayed' | 'busy'>()
         return `seal ${err.reason}`
       case 'ERR_STATE_MISMATCH':
         expectTypeOf(err).toEqualTypeOf<StateMismatchError>()
