@@ -70,7 +70,7 @@ describe('createAccessTokenVerifier types', () => {
     expectTypeOf(claims[ROLES]).toEqualTypeOf<string[]>()
     expectTypeOf(claims).toExtend<AccessTokenClaims>()
     expectTypeOf(claims.sub).toEqualTypeOf<string>()
-    expectTypeOf(claims.aud).toEqualTypeOf<string | string[]>()
+    expectTypeOf(claims.aud).toEqualTypeOf<string | string[] | undefined>()
     expectTypeOf(claims.exp).toEqualTypeOf<number>()
     expectTypeOf(claims.scope).toEqualTypeOf<string | undefined>()
     expectTypeOf(claims.permissions).toEqualTypeOf<string[] | undefined>()
