@@ -44,11 +44,13 @@ interface Key {
 
 const now = (): number => Math.floor(Date.now() / 1000)
 
-// RSA keys take a while to make: one pair per kid for the whole run (every profile has its own kids).
+// RSA keys take a while to make, so a run makes three and every stand-in reuses them under its
+// own kids: the ID-token key, a second one where access tokens have their own (Cognito), and an
+// encryption key (Keycloak). No test relies on two providers having different key material.
 const pairs = new Map<string, Promise<CryptoKeyPair>>()
-function keyPair(name: string, alg: 'RS256' | 'RSA-OAEP'): Promise<CryptoKeyPair> {
-  let pair = pairs.get(name)
-  if (pair === undefined) pairs.set(name, (pair = generateKeyPair(alg)))
+function keyPair(slot: 'first' | 'second' | 'enc'): Promise<CryptoKeyPair> {
+  let pair = pairs.get(slot)
+  if (pair === undefined) pairs.set(slot, (pair = generateKeyPair(slot === 'enc' ? 'RSA-OAEP' : 'RS256')))
   return pair
 }
 
@@ -86,14 +88,14 @@ export async function createStandIn(profile: Profile): Promise<StandIn> {
   const kids = [...new Set([profile.kids.idToken, profile.kids.accessToken])]
   const keys = new Map<string, Key>()
   await Promise.all(
-    kids.map(async (kid) => {
-      const { privateKey, publicKey } = await keyPair(kid, 'RS256')
+    kids.map(async (kid, i) => {
+      const { privateKey, publicKey } = await keyPair(i === 0 ? 'first' : 'second')
       keys.set(kid, { kid, privateKey, jwk: profile.jwk(await exportJWK(publicKey), kid) })
     }),
   )
   const jwks: Record<string, unknown>[] = [...keys.values()].map((k) => k.jwk)
   if (profile.publishesEncryptionKey === true) {
-    const { publicKey } = await keyPair(`${profile.name} enc`, 'RSA-OAEP')
+    const { publicKey } = await keyPair('enc')
     jwks.push({ kid: `enc-${profile.kids.idToken.slice(0, 8)}`, kty: 'RSA', alg: 'RSA-OAEP', use: 'enc', ...(await exportJWK(publicKey)) })
   }
   const idKey = keys.get(profile.kids.idToken)!
