@@ -82,7 +82,7 @@ function withOverrides(shape: TokenShape, o: { claims?: Record<string, unknown>;
   return { header: { ...shape.header, ...o.header }, claims }
 }
 
-/** Makes a stand-in for one profile, with its own keys. */
+/** Makes a stand-in for one profile: its documents, its kids and its own state (codes, refresh tokens, requests). */
 export async function createStandIn(profile: Profile): Promise<StandIn> {
   const m = profile.metadata as Record<string, string | undefined>
   const kids = [...new Set([profile.kids.idToken, profile.kids.accessToken])]
