@@ -56,7 +56,8 @@ export interface LogoutParams {
  * - `await buildLogoutUrl(config, { returnTo, idTokenHint })` (a second argument, `{}` at
  *   least) takes the provider from a
  *   {@link ClientConfig}: an Auth0 `domain` as above, an `issuer` through the
- *   `end_session_endpoint` of its discovery document.
+ *   `end_session_endpoint` of its discovery document (for AWS Cognito's hosted UI, `returnTo`
+ *   also goes as `logout_uri`, the parameter Cognito reads).
  *
  * @throws {ConfigError} for a missing `clientId`, no `domain`/`endSessionEndpoint`, a bad
  *   `returnTo`, or a provider that advertises no `end_session_endpoint`.
@@ -97,6 +98,8 @@ async function logoutUrlFor(config: ClientConfig, p: LogoutParams): Promise<URL>
     throw new ConfigError('issuer', 'the provider advertises no end_session_endpoint (OpenID Connect RP-initiated logout): end the session in your app alone, or see the provider\'s documentation for its logout URL')
   }
   const url = logoutUrl({ ...options, endSessionEndpoint: server.end_session_endpoint })
+  // AWS Cognito's /logout sends the user back to `logout_uri`, not `post_logout_redirect_uri`.
+  if (p.returnTo !== undefined && url.hostname.endsWith('.amazoncognito.com')) url.searchParams.set('logout_uri', p.returnTo)
   if (!resolved.allowInsecureRequests && url.protocol !== 'https:') {
     throw new ConfigError('allowInsecureRequests', 'the end_session_endpoint is not https; set allowInsecureRequests for local development only')
   }

@@ -3,7 +3,7 @@
 // the provider spells it and with its trailing slash toggled.
 import { beforeEach, describe, expect, it } from 'vitest'
 import { ConfigError, IdTokenError, InsufficientScopeError, InvalidTokenError, createAccessTokenVerifier, verifyIdToken } from 'authcode/api'
-import { rejection, spellings } from './flow.js'
+import { otherIssuer, rejection, spellings } from './flow.js'
 import { AUTH0_CUSTOM_DOMAIN, AUTH0_TENANT, COGNITO, ENTRA, GOOGLE, KEYCLOAK, OKTA_CUSTOM, PROFILES } from './profiles/index.js'
 import { type StandIn, createStandIn } from './stand-in.js'
 
@@ -139,6 +139,23 @@ describe.each(PROFILES)('$name ID tokens', (profile) => {
   it('are refused for another client', async () => {
     const err = await rejection(verifyIdToken(await s.mint('id'), { issuer: profile.issuer, clientId: 'another-client', fetch: s.fetch }))
     expect(err).toBeInstanceOf(IdTokenError)
+  })
+})
+
+describe.each(PROFILES.filter((p) => otherIssuer(p.issuer) !== undefined))('$name, an issuer with a path', (profile) => {
+  it('refuses the other trailing-slash spelling, on access and ID tokens alike, naming the issuer to configure', async () => {
+    const s = await createStandIn(profile)
+    const wrong = otherIssuer(profile.issuer)!
+    const attempts = [
+      verifyIdToken(await s.mint('id'), { issuer: wrong, clientId: profile.client.id, fetch: s.fetch }),
+      createAccessTokenVerifier({ issuer: wrong, clientId: profile.client.id, audience: 'x', fetch: s.fetch })(await s.mint('access')),
+    ]
+    for (const attempt of attempts) {
+      const err = await rejection(attempt)
+      expect(err).toBeInstanceOf(ConfigError)
+      expect((err as ConfigError).field).toBe('issuer')
+      expect((err as ConfigError).message).toContain(`configure "${profile.issuer}"`)
+    }
   })
 })
 

@@ -34,8 +34,17 @@ export async function signIn(s: StandIn, config: ClientConfig): Promise<SignedIn
 }
 
 /** The issuer as the provider spells it, and with its trailing slash toggled. */
-export function spellings(issuer: string): [string, string] {
-  return [issuer, issuer.endsWith('/') ? issuer.slice(0, -1) : `${issuer}/`]
+export function spellings(issuer: string): string[] {
+  // Issuers are compared as URLs (as oauth4webapi does): without a path, "https://host" and
+  // "https://host/" are one issuer; with one, ".../realm" and ".../realm/" are two.
+  const other = issuer.endsWith('/') ? issuer.slice(0, -1) : `${issuer}/`
+  return new URL(issuer).pathname === '/' ? [issuer, other] : [issuer]
+}
+
+/** The other spelling of an issuer with a path, which names another issuer (or undefined). */
+export function otherIssuer(issuer: string): string | undefined {
+  if (new URL(issuer).pathname === '/') return undefined
+  return issuer.endsWith('/') ? issuer.slice(0, -1) : `${issuer}/`
 }
 
 /** The error a promise rejects with (a fulfilled promise fails the test). */

@@ -7,7 +7,9 @@ import { AUTH0_CUSTOM_DOMAIN, AUTH0_TENANT, COGNITO, ENTRA, GOOGLE, KEYCLOAK, OK
 import { createStandIn } from './stand-in.js'
 
 describe.each([ENTRA, OKTA_ORG, OKTA_CUSTOM, KEYCLOAK, COGNITO])('$name logout', (profile) => {
-  it(`goes to the discovered end_session_endpoint ${String(profile.metadata.end_session_endpoint)} with client_id, id_token_hint and post_logout_redirect_uri`, async () => {
+  // AWS Cognito's hosted UI returns to logout_uri; the others to post_logout_redirect_uri.
+  const cognito = profile === COGNITO
+  it(`goes to the discovered end_session_endpoint ${String(profile.metadata.end_session_endpoint)} with client_id, id_token_hint and post_logout_redirect_uri (and Cognito's logout_uri)`, async () => {
     const s = await createStandIn(profile)
     const idTokenHint = await s.mint('id')
     const url = await buildLogoutUrl(configFor(s), { returnTo: profile.client.logoutUri, idTokenHint })
@@ -16,6 +18,7 @@ describe.each([ENTRA, OKTA_ORG, OKTA_CUSTOM, KEYCLOAK, COGNITO])('$name logout',
       client_id: profile.client.id,
       id_token_hint: idTokenHint,
       post_logout_redirect_uri: profile.client.logoutUri,
+      ...(cognito && { logout_uri: profile.client.logoutUri }),
     })
     expect(s.received.map((r) => r.endpoint)).toEqual([profile.discoveryUrl])
   })
