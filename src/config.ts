@@ -1,8 +1,8 @@
 // ClientConfig: its checks, its defaults, and the endpoint metadata it resolves to.
 import type * as oauth from 'oauth4webapi'
-import { AbortError, ConfigError } from './errors.js'
+import { ConfigError } from './errors.js'
 import { normalizeDomain } from './domain.js'
-import { type HttpSettings, customFetch } from './http.js'
+import { type HttpSettings, abortError, customFetch } from './http.js'
 import { issuerMismatch } from './issuer.js'
 import { loadFlow, toError } from './token-request.js'
 
@@ -275,9 +275,9 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(new AbortError('The request was aborted by the caller', { cause: signal.reason }))
+  if (signal.aborted) return Promise.reject(abortError(signal))
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortError('The request was aborted by the caller', { cause: signal.reason }))
+    const onAbort = () => reject(abortError(signal))
     signal.addEventListener('abort', onAbort, { once: true })
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })

@@ -134,7 +134,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
-function abortError(signal: AbortSignal): AbortError {
+/** The AbortError of a caller's aborted signal, its reason as the cause. */
+export function abortError(signal: AbortSignal): AbortError {
   return new AbortError('The request was aborted by the caller', { cause: signal.reason })
 }
 

@@ -11,6 +11,19 @@ import {
   redact,
 } from './errors.js'
 import { failureReason, parseRetryAfter } from './http.js'
+import type * as oauth4webapi from 'oauth4webapi'
+
+// oauth4webapi's error codes as the strings they are, each typed as the library's constant so
+// the compiler checks it: comparing with a literal needs no export of the lazily loaded module.
+const PARSE_ERROR: typeof oauth4webapi.PARSE_ERROR = 'OAUTH_PARSE_ERROR'
+const RESPONSE_IS_NOT_JSON: typeof oauth4webapi.RESPONSE_IS_NOT_JSON = 'OAUTH_RESPONSE_IS_NOT_JSON'
+const RESPONSE_IS_NOT_CONFORM: typeof oauth4webapi.RESPONSE_IS_NOT_CONFORM = 'OAUTH_RESPONSE_IS_NOT_CONFORM'
+const HTTP_REQUEST_FORBIDDEN: typeof oauth4webapi.HTTP_REQUEST_FORBIDDEN = 'OAUTH_HTTP_REQUEST_FORBIDDEN'
+const REQUEST_PROTOCOL_FORBIDDEN: typeof oauth4webapi.REQUEST_PROTOCOL_FORBIDDEN = 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN'
+const JWT_TIMESTAMP_CHECK: typeof oauth4webapi.JWT_TIMESTAMP_CHECK = 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED'
+const JWT_CLAIM_COMPARISON: typeof oauth4webapi.JWT_CLAIM_COMPARISON = 'OAUTH_JWT_CLAIM_COMPARISON_FAILED'
+const MISSING_SERVER_METADATA: typeof oauth4webapi.MISSING_SERVER_METADATA = 'OAUTH_MISSING_SERVER_METADATA'
+const INVALID_SERVER_METADATA: typeof oauth4webapi.INVALID_SERVER_METADATA = 'OAUTH_INVALID_SERVER_METADATA'
 
 /** Where the failure happened, for messages and hints. */
 export interface ErrorContext {
@@ -71,20 +84,22 @@ export async function toAuthcodeError(err: unknown, ctx: ErrorContext, oauth: Fl
   // Server-supplied fields are only trusted to be strings when they are.
   const clean = (s: unknown) => (typeof s === 'string' ? redact(s, ctx.secrets) : undefined)
   const bareCopy = (e: unknown) => bare(e, ctx.secrets)
-
-  if (err instanceof oauth.ResponseBodyError) {
-    const hint = hintFor(err.error, ctx)
-    const description = clean(err.error_description)
-    return new OAuthError(
+  // The server's OAuth error, from its body, its challenge or a 5xx body: one construction,
+  // with each optional field set only when present.
+  const oauthError = (error: string, status: number, description: string | undefined, retry: number | undefined, hint: string | undefined) =>
+    new OAuthError(
       {
-        error: clean(err.error) ?? 'unknown_error',
-        status: err.status,
+        error,
+        status,
         ...(description !== undefined && { errorDescription: description }),
-        ...(retryAfter !== undefined && { retryAfter }),
+        ...(retry !== undefined && { retryAfter: retry }),
         ...(hint !== undefined && { hint }),
       },
       { cause: bareCopy(err) },
     )
+
+  if (err instanceof oauth.ResponseBodyError) {
+    return oauthError(clean(err.error) ?? 'unknown_error', err.status, clean(err.error_description), retryAfter, hintFor(err.error, ctx))
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     // A challenge without error= (e.g. `Basic realm="…"`) may still come with a JSON error body.
@@ -100,57 +115,38 @@ export async function toAuthcodeError(err: unknown, ctx: ErrorContext, oauth: Fl
       }
     }
     const error = clean(rawError) ?? (ctx.endpoint === 'userinfo' ? 'invalid_token' : 'invalid_client')
-    const description = clean(rawDescription)
-    const hint = hintFor(error, ctx)
-    return new OAuthError(
-      {
-        error,
-        status: err.status,
-        ...(description !== undefined && { errorDescription: description }),
-        ...(hint !== undefined && { hint }),
-      },
-      { cause: bareCopy(err) },
-    )
+    return oauthError(error, err.status, clean(rawDescription), undefined, hintFor(error, ctx))
   }
   if (err instanceof oauth.OperationProcessingError || err instanceof oauth.UnsupportedOperationError) {
     const code = err.code
-    if (code === oauth.HTTP_REQUEST_FORBIDDEN || code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
+    if (code === HTTP_REQUEST_FORBIDDEN || code === REQUEST_PROTOCOL_FORBIDDEN) {
       return new ConfigError('allowInsecureRequests', `${where} is not https; set allowInsecureRequests for local development only`, { cause: bareCopy(err) })
     }
-    if (code === oauth.MISSING_SERVER_METADATA || code === oauth.INVALID_SERVER_METADATA) {
+    if (code === MISSING_SERVER_METADATA || code === INVALID_SERVER_METADATA) {
       return new ConfigError('issuer', `the provider's metadata has no usable endpoint for this call (${clean(err.message)})`, { cause: bareCopy(err) })
     }
     if (
-      code === oauth.JWT_TIMESTAMP_CHECK ||
-      code === oauth.JWT_CLAIM_COMPARISON ||
+      code === JWT_TIMESTAMP_CHECK ||
+      code === JWT_CLAIM_COMPARISON ||
       /ID Token|JWT|id_token/.test(err.message)
     ) {
       return new IdTokenError(`The ID token was rejected: ${clean(err.message)}`, { cause: bareCopy(err) })
     }
     let message: string
-    if (code === oauth.PARSE_ERROR && !(err.cause instanceof SyntaxError)) {
+    if (code === PARSE_ERROR && !(err.cause instanceof SyntaxError)) {
       // Not bad JSON: the body stream failed (a connection reset mid-body), read straight from
       // the response as it came in.
       return new NetworkError(`The connection to ${where} was lost while reading its answer (${failureReason(err.cause)})`, { cause: bareCopy(err.cause) })
     }
-    if (code === oauth.RESPONSE_IS_NOT_JSON || code === oauth.PARSE_ERROR) {
+    if (code === RESPONSE_IS_NOT_JSON || code === PARSE_ERROR) {
       message = `${where} answered ${status} with a body that is not JSON`
-    } else if (code === oauth.RESPONSE_IS_NOT_CONFORM) {
+    } else if (code === RESPONSE_IS_NOT_CONFORM) {
       // oauth4webapi reads OAuth error bodies on 4xx only; a 5xx may carry one too
       // (e.g. temporarily_unavailable), and its error and description are worth keeping.
       const body: unknown = ctx.response && !ctx.response.bodyUsed ? await ctx.response.json().catch(() => undefined) : undefined
       const error = clean((body as { error?: unknown } | undefined)?.error)
       if (status >= 500 && error !== undefined) {
-        const description = clean((body as { error_description?: unknown }).error_description)
-        return new OAuthError(
-          {
-            error,
-            status,
-            ...(description !== undefined && { errorDescription: description }),
-            ...(retryAfter !== undefined && { retryAfter }),
-          },
-          { cause: bareCopy(err) },
-        )
+        return oauthError(error, status, clean((body as { error_description?: unknown }).error_description), retryAfter, undefined)
       }
       message = `${where} answered with unexpected HTTP status ${status}`
     } else {

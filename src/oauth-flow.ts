@@ -1,17 +1,8 @@
 // The parts of oauth4webapi that discovery and the code and refresh grants use. This module is
 // loaded on first use (see token-request.ts), so importing authcode does not parse oauth4webapi,
-// and a bundler keeps only what is named here. The error classes and codes serve oauth-errors.ts.
+// and a bundler keeps only what is named here. The error classes serve oauth-errors.ts.
 export {
-  HTTP_REQUEST_FORBIDDEN,
-  INVALID_SERVER_METADATA,
-  JWT_CLAIM_COMPARISON,
-  JWT_TIMESTAMP_CHECK,
-  MISSING_SERVER_METADATA,
   OperationProcessingError,
-  PARSE_ERROR,
-  REQUEST_PROTOCOL_FORBIDDEN,
-  RESPONSE_IS_NOT_CONFORM,
-  RESPONSE_IS_NOT_JSON,
   ResponseBodyError,
   UnsupportedOperationError,
   WWWAuthenticateChallengeError,

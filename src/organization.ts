@@ -9,11 +9,10 @@ export function checkOrganization(organization: string, claims: { org_id?: unkno
   if (claims === undefined) {
     throw new IdTokenError('An organization was requested but the response has no ID token to check it against; include "openid" in the scope')
   }
-  if (organization.startsWith('org_')) {
-    if (claims.org_id !== organization) {
-      throw new IdTokenError(`The ID token's "org_id" claim ${claims.org_id === undefined ? 'is missing' : 'does not match'}: expected the organization that was requested`)
-    }
-  } else if (claims.org_name !== organization.toLowerCase()) {
-    throw new IdTokenError(`The ID token's "org_name" claim ${claims.org_name === undefined ? 'is missing' : 'does not match'}: expected the organization that was requested`)
+  const byId = organization.startsWith('org_')
+  const claim = byId ? 'org_id' : 'org_name'
+  const value = claims[claim]
+  if (value !== (byId ? organization : organization.toLowerCase())) {
+    throw new IdTokenError(`The ID token's "${claim}" claim ${value === undefined ? 'is missing' : 'does not match'}: expected the organization that was requested`)
   }
 }
