@@ -354,7 +354,8 @@ export async function getPublicJson(
     if (err instanceof TimeoutError || (err instanceof AuthcodeError && status === 200)) throw err
     if (retry) {
       clearTimeout(timer)
-      await sleep(delay)
+      // No caller signal to honour here, so a plain timer rather than sleep() and its abort handling.
+      await new Promise((resolve) => setTimeout(resolve, delay))
       return getPublicJson(fetchFn, url, timeoutMs, redirect, false)
     }
     if (err instanceof AuthcodeError) throw err

@@ -166,6 +166,11 @@ function claimError(claim: string): InvalidTokenError {
   return new InvalidTokenError(`The access token ${what}`)
 }
 
+/** The message for a token whose `typ` or `token_use` says it is another kind of token. */
+function notAnAccessToken(claim: string, value: unknown): InvalidTokenError {
+  return new InvalidTokenError(`The token's "${claim}" (${String(value).slice(0, 40)}) says it is not an access token`)
+}
+
 /** jose's errors by their stable `code` (no need to bundle its error classes for `instanceof`). */
 function toInvalidToken(err: unknown): AuthcodeError {
   if (err instanceof AuthcodeError) return err
@@ -311,10 +316,10 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
       // A JWT never has an unencoded payload (RFC 7797: b64 false, made critical), and its claims are a JSON object.
       if (b64 === false && crit?.includes('b64') === true) throw new TypeError()
       payload = JSON.parse(decoder.decode(verified.payload)) as AccessTokenClaims
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new TypeError()
     } catch {
       throw new InvalidTokenError('The access token is malformed')
     }
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InvalidTokenError('The access token is malformed')
     for (const claim of requiredClaims) if (!Object.hasOwn(payload, claim)) throw claimError(claim)
     // The issuer is known once discovery has been read: by the key fetch, or here when the keys were not fetched.
     if (payload.iss !== (keys.issuer ?? (await keys.discoverIssuer()))) throw claimError('iss')
@@ -325,13 +330,9 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + tolerance)) throw claimError('nbf')
     if (typeof payload.exp !== 'number') throw claimError('exp')
     if (payload.exp <= now - tolerance) throw new InvalidTokenError('The access token has expired')
-    if (typ !== undefined && typ !== 'at+jwt' && !ALLOWED_TYP.has(String(typ).toLowerCase())) {
-      throw new InvalidTokenError(`The token's "typ" (${String(typ).slice(0, 40)}) says it is not an access token`)
-    }
+    if (typ !== undefined && typ !== 'at+jwt' && !ALLOWED_TYP.has(String(typ).toLowerCase())) throw notAnAccessToken('typ', typ)
     // AWS Cognito names the kind of token: its ID tokens ("id") are signed by the same keys.
-    if (payload.token_use !== undefined && payload.token_use !== 'access') {
-      throw new InvalidTokenError(`The token's "token_use" (${String(payload.token_use).slice(0, 40)}) says it is not an access token`)
-    }
+    if (payload.token_use !== undefined && payload.token_use !== 'access') throw notAnAccessToken('token_use', payload.token_use)
     // DPoP (RFC 9449 §7): a bound token only with the DPoP scheme and a proof; a DPoP scheme only for a bound token.
     const jkt = payload.cnf === undefined ? undefined : (payload.cnf as { jkt?: unknown } | null)?.jkt
     if (typeof jkt === 'string') {
