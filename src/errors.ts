@@ -593,7 +593,7 @@ export function bareCopy(err: unknown, secrets: ReadonlyArray<string | undefined
   const source = err instanceof Error ? err : new Error(String(err))
   const copy = new Error(redact(source.message, secrets))
   copy.name = redact(String(source.name), secrets)
-  const frames = typeof source.stack === 'string' ? source.stack.split('\n').filter((line) => FRAME.test(line)) : []
+  const frames = String(source.stack).split('\n').filter((line) => FRAME.test(line)) // no stack: "undefined", no frame
   copy.stack = redact([`${copy.name}: ${copy.message}`, ...frames].join('\n'), secrets)
   const code = (source as { code?: unknown }).code
   if (typeof code === 'string' || typeof code === 'number') {

@@ -72,15 +72,13 @@ const SECRET_FIELDS = ['client_secret', 'client_assertion', 'refresh_token', 'co
 /**
  * The credentials a request carries, to redact from anything its failure says: the
  * `authorization` header (whole, and its credential alone: a bearer token or the Basic
- * base64), the `dpop` proof, and the credential fields of a form body.
+ * base64), the `dpop` proof, and the credential fields of a form body. An absent header
+ * gives empty strings, which {@link redact} skips.
  */
 export function requestSecrets(headers: HeadersInit | undefined, body?: unknown): string[] {
-  const out: string[] = []
   const h = new Headers(headers)
-  const authorization = h.get('authorization')
-  if (authorization !== null) out.push(authorization, authorization.slice(authorization.indexOf(' ') + 1))
-  const proof = h.get('dpop')
-  if (proof !== null) out.push(proof)
+  const authorization = h.get('authorization') ?? ''
+  const out = [authorization, authorization.slice(authorization.indexOf(' ') + 1), h.get('dpop') ?? '']
   if (body instanceof URLSearchParams) for (const field of SECRET_FIELDS) out.push(...body.getAll(field))
   return out
 }

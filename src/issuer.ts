@@ -26,5 +26,5 @@ export function issuerMismatch(configured: string, reported: unknown): ConfigErr
   // Microsoft Entra ID: the multi-tenant documents name a template, a v1 tenant URL the v1 issuer.
   const tenant = said.includes('{') || /microsoftonline\.com\/(common|organizations|consumers)\b/i.test(configured) ? '<tenant-id>' : /^https:\/\/sts\.windows\.net\/([^/]+)/i.exec(said)?.[1]
   const fix = tenant === undefined ? `configure "${said}" if that is the provider you mean` : `for Entra ID configure "https://login.microsoftonline.com/${tenant}/v2.0"`
-  return new ConfigError('issuer', `the provider's discovery document names the issuer ${said}, not ${configured.slice(0, 200)}; ${fix}`)
+  return new ConfigError('issuer', `the discovery document names the issuer ${said}, not ${configured.slice(0, 200)}; ${fix}`)
 }

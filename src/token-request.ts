@@ -4,7 +4,7 @@
 import type * as oauth from 'oauth4webapi'
 import type { ResolvedConfig } from './config.js'
 import { ConfigError } from './errors.js'
-import { type Hold, customFetch } from './http.js'
+import { type Hold, customFetch, requestSecrets } from './http.js'
 import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
 
 /** oauth4webapi's discovery, code and refresh functions. */
@@ -77,8 +77,8 @@ async function clientSecrets(config: ResolvedConfig, as: oauth.AuthorizationServ
   if (config.clientAuth !== 'client_secret_basic') return [config.clientSecret]
   const headers = new Headers()
   await auth(as, client, new URLSearchParams(), headers)
-  const basic = headers.get('authorization') ?? ''
-  const base64 = basic.slice(basic.indexOf(' ') + 1)
+  // The header and its base64 alone, as from any request's authorization header.
+  const [basic = '', base64 = ''] = requestSecrets(headers)
   let encodedSecret = ''
   try {
     const decoded = atob(base64)

@@ -1,6 +1,7 @@
 // DPoP proofs (RFC 9449) on the resource-server side: the proof JWT, its binding to the request and to the token.
 import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
 import { InvalidTokenError } from '../errors.js'
+import { isObject } from '../shape.js'
 
 /**
  * The request a DPoP proof must match: its `DPoP` header, method and URL.
@@ -47,7 +48,7 @@ function thumbprint(jwk: JWK): Promise<string> | undefined {
 /** The proof's own public key, from its `jwk` header (jose refuses a private or symmetric one). */
 function embeddedKey(header: JWSHeaderParameters): JWK {
   const jwk = header.jwk
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new TypeError('no embedded jwk')
+  if (!isObject(jwk)) throw new TypeError('no embedded jwk')
   return { ...jwk }
 }
 
@@ -75,6 +76,7 @@ export async function checkDpopProof(
   options: { maxAgeSeconds: number; clockToleranceSeconds: number; seen?: (jti: string, acceptedUntil: number) => JtiVerdict },
 ): Promise<void> {
   if (typeof request.proof !== 'string' || request.proof === '') throw dpopError('The access token is DPoP-bound but the request has no DPoP proof')
+  const now = Math.floor(Date.now() / 1000)
   let payload: Record<string, unknown>
   let header: JWSHeaderParameters
   try {
@@ -84,11 +86,10 @@ export async function checkDpopProof(
     if (typ !== 'dpop+jwt' && typ !== 'application/dpop+jwt') throw new TypeError('typ')
     if (header.b64 === false && header.crit?.includes('b64') === true) throw new TypeError('b64')
     payload = JSON.parse(decoder.decode(result.payload)) as Record<string, unknown>
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new TypeError('claims')
+    if (!isObject(payload)) throw new TypeError('claims')
     // A proof's own time claims, when it has them, as any JWT's (no leeway, as before).
-    const now = Date.now() / 1000
-    if (payload.exp !== undefined && (typeof payload.exp !== 'number' || payload.exp <= Math.floor(now))) throw new TypeError('exp')
-    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > Math.floor(now))) throw new TypeError('nbf')
+    if (payload.exp !== undefined && (typeof payload.exp !== 'number' || payload.exp <= now)) throw new TypeError('exp')
+    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) throw new TypeError('nbf')
   } catch {
     throw dpopError('The DPoP proof is not a valid dpop+jwt signed with its embedded key')
   }
@@ -102,7 +103,6 @@ export async function checkDpopProof(
   if (typeof payload.htu !== 'string' || !URL.canParse(payload.htu)) throw dpopError('The DPoP proof has no valid htu')
   const htu = new URL(payload.htu)
   if (htu.origin + htu.pathname !== url.origin + url.pathname) throw dpopError('The DPoP proof is for another URL (htu)')
-  const now = Math.floor(Date.now() / 1000)
   if (typeof payload.iat !== 'number') throw dpopError('The DPoP proof has no iat')
   if (payload.iat > now + options.clockToleranceSeconds) throw dpopError('The DPoP proof is from the future (iat)')
   // Remember the jti for as long as the proof could still be accepted.
@@ -114,7 +114,7 @@ export async function checkDpopProof(
   if (typeof payload.jti !== 'string' || payload.jti === '') throw dpopError('The DPoP proof has no jti')
   const verdict = options.seen?.(payload.jti, acceptedUntil)
   if (verdict === 'replayed') throw dpopError('The DPoP proof was already used (jti replay)')
-  if (verdict === 'full') throw dpopError('The server is seeing too many DPoP proofs to remember another; retry later with a new proof')
+  if (verdict === 'full') throw dpopError('There are too many DPoP proofs to remember another; retry later with a new proof')
 }
 
 /**

@@ -4,6 +4,7 @@ import { normalizeDomain } from '../domain.js'
 import { ConfigError, ResponseError } from '../errors.js'
 import { getPublicJson } from '../http.js'
 import { issuerMismatch, sameIssuer } from '../issuer.js'
+import { isObject } from '../shape.js'
 
 /** Where the keys come from, as the public verifier options give it. */
 export interface KeySource {
@@ -169,7 +170,8 @@ function keySet(load: () => Promise<Record<string, unknown>[]>, persist?: KeySou
       await reload()
       jwk = pick(alg, kid)
     }
-    if (jwk === undefined) throw new NoMatchingKeyError('no key in the JWKS matches the token')
+    // No message: each verifier turns this into its own error.
+    if (jwk === undefined) throw new NoMatchingKeyError()
     return jwk
   }
 
@@ -216,7 +218,7 @@ export function issuerKeys(o: KeySource): IssuerKeys {
     const { status, body } = await getJson(url, 'manual')
     if (status !== 200) throw new ResponseError(status, `The issuer's JWKS endpoint answered ${status}`)
     const keys = (body as { keys?: unknown } | undefined)?.keys
-    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'object' && k !== null && !Array.isArray(k))) {
+    if (!Array.isArray(keys) || !keys.every(isObject)) {
       throw new ResponseError(0, 'The issuer\'s JWKS is not a valid JSON Web Key Set')
     }
     return keys as Record<string, unknown>[]
@@ -224,10 +226,8 @@ export function issuerKeys(o: KeySource): IssuerKeys {
 
   if (o.domain !== undefined && o.issuer !== undefined) throw new ConfigError('issuer', 'give "domain" or "issuer", not both')
   if (o.domain !== undefined) {
-    const host = normalizeDomain(o.domain)
-    const jwksUrl = `https://${host}/.well-known/jwks.json`
-    const issuer = `https://${host}/`
-    return { issuer, discoverIssuer: async () => issuer, getKey: keySet(() => loadJwks(jwksUrl), o.jwksCache) }
+    const issuer = `https://${normalizeDomain(o.domain)}/`
+    return { issuer, discoverIssuer: async () => issuer, getKey: keySet(() => loadJwks(`${issuer}.well-known/jwks.json`), o.jwksCache) }
   }
   if (typeof o.issuer !== 'string') throw new ConfigError('domain', 'give "domain" (an Auth0 tenant) or "issuer"')
   const configured = o.issuer

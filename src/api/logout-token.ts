@@ -1,6 +1,7 @@
 // verifyLogoutToken: OpenID Connect Back-Channel Logout tokens, checked before a session is ended.
 import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
 import { AuthcodeError, ConfigError, LogoutTokenError } from '../errors.js'
+import { isObject } from '../shape.js'
 import { cachedIssuerKeys } from './keys.js'
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
@@ -107,7 +108,7 @@ export async function verifyLogoutToken(token: string, options: VerifyLogoutToke
   }
   const events = payload.events as Record<string, unknown> | undefined
   const event = events?.[BACKCHANNEL_EVENT]
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (!isObject(event)) {
     throw new LogoutTokenError('The logout token has no back-channel logout event')
   }
   if (typeof payload.sub !== 'string' && typeof payload.sid !== 'string') throw new LogoutTokenError('The logout token names neither "sub" nor "sid"')

@@ -257,7 +257,7 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
   if (audiences === undefined && (o.audience !== undefined || clientIds === undefined)) {
     throw new ConfigError(
       'audience',
-      'must be your API identifier (a non-empty string, or a list of them); for providers whose access tokens carry no "aud" (AWS Cognito) give "clientId" instead',
+      'must be your API identifier (a non-empty string, or a list of them), or give "clientId" for access tokens with no "aud" (AWS Cognito)',
     )
   }
   const requiredClaims = audiences === undefined ? REQUIRED_WITHOUT_AUD : REQUIRED_CLAIMS

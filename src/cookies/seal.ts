@@ -1,6 +1,7 @@
 // Sealed values: a transaction or a token set encrypted into a JWE (dir, A256GCM) with a key derived from a secret.
 import type { AuthorizationTransaction } from '../authorization-request.js'
 import { ConfigError, SealError } from '../errors.js'
+import { isObject } from '../shape.js'
 import type { TokenSet } from '../token-set.js'
 
 /** What a seal holds; each purpose has its own key, so one never opens as the other. */
@@ -240,10 +241,6 @@ export async function openData(purpose: SealPurpose, sealed: unknown, options: O
   const opened: OpenedSeal = { data: payload.d, exp: payload.exp }
   if ('jti' in payload && typeof payload.jti === 'string') opened.jti = payload.jti
   return opened
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** Checks the shape of an opened transaction (it is authentic; this guards against format drift). */
