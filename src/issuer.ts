@@ -19,12 +19,12 @@ export function sameIssuer(configured: URL, reported: unknown): boolean {
 /**
  * The ConfigError for a discovery document that names another issuer: a configuration mistake
  * (the provider calls itself something else), never an outage. It names what the provider
- * reports and what to configure instead, with Microsoft Entra ID's two usual mix-ups spelled out.
+ * reports and what to configure instead. Microsoft Entra ID is the usual case: its multi-tenant
+ * documents name a template (`{tenantid}`) and a tenant URL without `/v2.0` names the v1 issuer
+ * (`https://sts.windows.net/{tid}/`); both need the tenant's v2.0 issuer.
  */
 export function issuerMismatch(configured: string, reported: unknown): ConfigError {
-  const said = typeof reported === 'string' ? reported.slice(0, 200) : 'no issuer'
-  // Microsoft Entra ID: the multi-tenant documents name a template, a v1 tenant URL the v1 issuer.
-  const tenant = said.includes('{') || /microsoftonline\.com\/(common|organizations|consumers)\b/i.test(configured) ? '<tenant-id>' : /^https:\/\/sts\.windows\.net\/([^/]+)/i.exec(said)?.[1]
-  const fix = tenant === undefined ? `configure "${said}" if that is the provider you mean` : `for Entra ID configure "https://login.microsoftonline.com/${tenant}/v2.0"`
-  return new ConfigError('issuer', `the discovery document names the issuer ${said}, not ${configured.slice(0, 200)}; ${fix}`)
+  const said = String(reported).slice(0, 200)
+  const fix = said.replace(/\{tenantid\}/i, '<tenant-id>').replace(/^https:\/\/sts\.windows\.net\/([^/]+)\/?$/i, 'https://login.microsoftonline.com/$1/v2.0')
+  return new ConfigError('issuer', `the discovery document names the issuer ${said}, not ${configured.slice(0, 200)}; configure "${fix}"`)
 }

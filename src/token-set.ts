@@ -79,9 +79,6 @@ export interface TokenSet<C extends IdTokenClaims = IdTokenClaims> {
   extra?: TokenResponseExtra
 }
 
-// The token response fields TokenSet has its own name for.
-const NAMED = new Set(['access_token', 'token_type', 'expires_in', 'refresh_token', 'id_token', 'scope'])
-
 /** Now, in epoch seconds. */
 export function epochSeconds(): number {
   return Math.floor(Date.now() / 1000)
@@ -100,19 +97,16 @@ export function toTokenSet(
   claims: IdTokenClaims | undefined,
   p: { now: number; previousRefreshToken?: string | undefined },
 ): TokenSet {
-  const tokens: TokenSet = { accessToken: res.access_token, tokenType: tokenTypeName(res.token_type) }
-  if (typeof res.expires_in === 'number') tokens.expiresAt = p.now + Math.floor(res.expires_in)
-  const refreshToken = res.refresh_token ?? p.previousRefreshToken
+  // The fields TokenSet has a name for, and the rest (a parsed JSON body: no undefined values).
+  const { access_token, token_type, expires_in, refresh_token, id_token, scope, ...extra } = res
+  const tokens: TokenSet = { accessToken: access_token, tokenType: tokenTypeName(token_type) }
+  if (typeof expires_in === 'number') tokens.expiresAt = p.now + Math.floor(expires_in)
+  const refreshToken = refresh_token ?? p.previousRefreshToken
   if (refreshToken !== undefined) tokens.refreshToken = refreshToken
-  if (res.id_token !== undefined) tokens.idToken = res.id_token
-  if (res.scope !== undefined) tokens.scope = res.scope
+  if (id_token !== undefined) tokens.idToken = id_token
+  if (scope !== undefined) tokens.scope = scope
   if (claims !== undefined) tokens.claims = claims
-  let extra: TokenResponseExtra | undefined
-  for (const field of Object.keys(res)) {
-    if (NAMED.has(field) || res[field] === undefined) continue
-    ;(extra ??= {})[field] = res[field]
-  }
-  if (extra !== undefined) tokens.extra = extra
+  if (Object.keys(extra).length > 0) tokens.extra = extra
   return tokens
 }
 
