@@ -146,12 +146,14 @@ describe.each(PROFILES.filter((p) => otherIssuer(p.issuer) !== undefined))('$nam
   it('refuses the other trailing-slash spelling, on access and ID tokens alike, naming the issuer to configure', async () => {
     const s = await createStandIn(profile)
     const wrong = otherIssuer(profile.issuer)!
+    const idToken = await s.mint('id')
+    const accessToken = await s.mint('access')
     const attempts = [
-      verifyIdToken(await s.mint('id'), { issuer: wrong, clientId: profile.client.id, fetch: s.fetch }),
-      createAccessTokenVerifier({ issuer: wrong, clientId: profile.client.id, audience: 'x', fetch: s.fetch })(await s.mint('access')),
+      () => verifyIdToken(idToken, { issuer: wrong, clientId: profile.client.id, fetch: s.fetch }),
+      () => createAccessTokenVerifier({ issuer: wrong, clientId: profile.client.id, audience: 'x', fetch: s.fetch })(accessToken),
     ]
     for (const attempt of attempts) {
-      const err = await rejection(attempt)
+      const err = await rejection(attempt())
       expect(err).toBeInstanceOf(ConfigError)
       expect((err as ConfigError).field).toBe('issuer')
       expect((err as ConfigError).message).toContain(`configure "${profile.issuer}"`)
