@@ -1,19 +1,7 @@
-// authcode/testing internals: what an Auth0 tenant reads off the wire (form bodies, client
-// authentication, PKCE) and how it writes errors. Web APIs only; not exported from the package.
-import { base64url, decodeJwt } from 'jose'
-
-/** How a client authenticated at the token or revocation endpoint. */
-export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none'
-
-/** The client authentication found on a request, before it is checked. */
-export interface PresentedClientAuth {
-  method: ClientAuthMethod
-  clientId: string | undefined
-  secret?: string
-  assertion?: string
-  /** Set when the request is malformed (two methods at once, a broken Basic header). */
-  problem?: string
-}
+// What a stand-in Auth0 tenant reads off the wire (form bodies) and writes on it (errors, token
+// answers, random tokens, times). Web APIs only; not exported from the package. The stand-in
+// checks authcode, so it keeps its own implementations instead of borrowing authcode's.
+import { base64url } from 'jose'
 
 /** A parsed request body: form-encoded (or JSON, which Auth0 also accepts). */
 export interface ParsedBody {
@@ -21,7 +9,17 @@ export interface ParsedBody {
   problem?: string
 }
 
-/** Reads a form-encoded or JSON body; repeated parameters are a problem (RFC 6749 §3.2). */
+/** The first parameter that appears twice, which Auth0 refuses (RFC 6749 §3.1, §3.2). */
+export function repeatedParam(params: URLSearchParams): string | undefined {
+  const seen = new Set<string>()
+  for (const name of params.keys()) {
+    if (seen.has(name)) return name
+    seen.add(name)
+  }
+  return undefined
+}
+
+/** Reads a form-encoded or JSON body; repeated parameters are a problem. */
 export async function readBody(request: Request): Promise<ParsedBody> {
   const type = (request.headers.get('content-type') ?? '').toLowerCase()
   const text = await request.text()
@@ -43,66 +41,8 @@ export async function readBody(request: Request): Promise<ParsedBody> {
   if (!type.startsWith('application/x-www-form-urlencoded')) {
     return { form, problem: 'The request body must be application/x-www-form-urlencoded (or application/json)' }
   }
-  const seen = new Set<string>()
-  for (const name of form.keys()) {
-    if (seen.has(name)) return { form, problem: `Parameter '${name}' is repeated` }
-    seen.add(name)
-  }
-  return { form }
-}
-
-function formDecode(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '))
-  } catch {
-    return value
-  }
-}
-
-/** Finds how the request authenticates its client (RFC 6749 §2.3, RFC 7523). */
-export function presentedClientAuth(headers: Headers, form: URLSearchParams): PresentedClientAuth {
-  const header = headers.get('authorization')
-  const bodyId = form.get('client_id') ?? undefined
-  const bodySecret = form.get('client_secret')
-  const assertion = form.get('client_assertion')
-  if (header !== null && /^basic\s/i.test(header)) {
-    let decoded: string
-    try {
-      const binary = atob(header.slice(6).trim())
-      decoded = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)))
-    } catch {
-      return { method: 'client_secret_basic', clientId: bodyId, problem: 'The Authorization: Basic header is not valid base64' }
-    }
-    const colon = decoded.indexOf(':')
-    if (colon === -1) return { method: 'client_secret_basic', clientId: bodyId, problem: 'The Authorization: Basic header has no ":" between client ID and secret' }
-    const clientId = formDecode(decoded.slice(0, colon))
-    const secret = formDecode(decoded.slice(colon + 1))
-    if (bodySecret !== null || assertion !== null) {
-      return { method: 'client_secret_basic', clientId, problem: 'The client used more than one authentication method' }
-    }
-    if (bodyId !== undefined && bodyId !== clientId) {
-      return { method: 'client_secret_basic', clientId, problem: 'client_id in the body differs from the one in the Authorization header' }
-    }
-    return { method: 'client_secret_basic', clientId, secret }
-  }
-  if (assertion !== null) {
-    let clientId = bodyId
-    if (clientId === undefined) {
-      try {
-        const iss = decodeJwt(assertion).iss
-        if (typeof iss === 'string') clientId = iss
-      } catch {
-        // checked when the assertion is verified
-      }
-    }
-    if (bodySecret !== null) return { method: 'private_key_jwt', clientId, problem: 'The client used more than one authentication method' }
-    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
-      return { method: 'private_key_jwt', clientId, assertion, problem: "client_assertion_type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'" }
-    }
-    return { method: 'private_key_jwt', clientId, assertion }
-  }
-  if (bodySecret !== null) return { method: 'client_secret_post', clientId: bodyId, secret: bodySecret }
-  return { method: 'none', clientId: bodyId }
+  const repeated = repeatedParam(form)
+  return repeated === undefined ? { form } : { form, problem: `Parameter '${repeated}' is repeated` }
 }
 
 /** The status Auth0 answers each OAuth error code with (it uses 403 for refused grants). */
@@ -121,6 +61,27 @@ export function statusFor(error: string): number {
       return 503
     default:
       return 403
+  }
+}
+
+/** Auth0's description of `invalid_grant` for a refresh token it will not honour. */
+export const INVALID_REFRESH_TOKEN = 'Unknown or invalid refresh token.'
+/** Auth0's description of `invalid_grant` for an authorization code it will not honour. */
+export const INVALID_CODE = 'Invalid authorization code'
+
+/** Auth0's `error_description` for an error code it answers without a more specific one. */
+export function describeError(error: string, grant: string | undefined): string {
+  switch (error) {
+    case 'invalid_grant':
+      return grant === 'refresh_token' ? INVALID_REFRESH_TOKEN : grant === 'authorization_code' ? INVALID_CODE : 'Invalid grant'
+    case 'invalid_client':
+      return 'Client authentication failed'
+    case 'access_denied':
+      return 'Unauthorized'
+    case 'unauthorized_client':
+      return `Grant type '${grant ?? 'unknown'}' not allowed for the client.`
+    default:
+      return `Simulated ${error}`
   }
 }
 
@@ -143,13 +104,19 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'Gateway Timeout',
 }
 
+function htmlResponse(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(`<!DOCTYPE html><html>${body}</html>`, { status, headers: { 'content-type': 'text/html; charset=utf-8', ...headers } })
+}
+
 /** An HTML error page, as a proxy or load balancer in front of a tenant answers. */
 export function htmlError(status: number, headers: Record<string, string> = {}): Response {
   const text = `${status} ${STATUS_TEXT[status] ?? 'Error'}`
-  return new Response(`<!DOCTYPE html><html><head><title>${text}</title></head><body><h1>${text}</h1></body></html>`, {
-    status,
-    headers: { 'content-type': 'text/html; charset=utf-8', ...headers },
-  })
+  return htmlResponse(status, `<head><title>${text}</title></head><body><h1>${text}</h1></body>`, headers)
+}
+
+/** The page Auth0 shows instead of redirecting when it cannot trust the redirect_uri. */
+export function loginErrorPage(message: string): Response {
+  return htmlResponse(400, `<body><h1>Oops!, something went wrong</h1><p>${message.replace(/[<>&]/g, '')}</p></body>`)
 }
 
 /** A 401/403 from /userinfo with an RFC 6750 challenge. */
@@ -168,29 +135,7 @@ export function randomToken(bytes = 32): string {
   return base64url.encode(crypto.getRandomValues(new Uint8Array(bytes)))
 }
 
-/** RFC 7636: does the verifier match the challenge? */
-export async function pkceMatches(verifier: string, challenge: string, method: string): Promise<boolean> {
-  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) return false
-  if (method === 'plain') return verifier === challenge
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))
-  return base64url.encode(new Uint8Array(digest)) === challenge
-}
-
-/** Waits `ms`, or less when `signal` aborts (the client has gone; nobody reads the answer). */
-export function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
-
-/** Splits a space-separated scope into its distinct names. */
-export function scopeList(scope: string | null | undefined): string[] {
-  return [...new Set((scope ?? '').split(/\s+/).filter(Boolean))]
+/** The time now in whole seconds, as JWT `iat`/`exp` and `expires_in` count it. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000)
 }
