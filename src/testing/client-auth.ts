@@ -2,7 +2,7 @@
 // (RFC 6749 §2.3, RFC 7523) and whether the tenant accepts it.
 import { decodeJwt, jwtVerify } from 'jose'
 import type { TenantState } from './state.js'
-import { oauthError } from './wire.js'
+import { missingParameter, oauthError } from './wire.js'
 
 /** How a client authenticated at the token or revocation endpoint. */
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none'
@@ -79,7 +79,7 @@ export function presentedClientAuth(headers: Headers, form: URLSearchParams): Pr
 export async function authenticate(state: TenantState, auth: PresentedClientAuth): Promise<Response | undefined> {
   const { tenant, settings } = state
   if (auth.problem !== undefined) return oauthError('invalid_request', auth.problem)
-  if (auth.clientId === undefined) return oauthError('invalid_request', 'Missing required parameter: client_id')
+  if (auth.clientId === undefined) return missingParameter('client_id')
   if (auth.clientId !== tenant.clientId) return oauthError('invalid_client', `Unknown client: ${auth.clientId}`)
   const needsAuth = settings.clientSecret !== undefined || settings.clientPublicKey !== undefined
   if (auth.method === 'none') {

@@ -4,7 +4,7 @@ import type { PresentedClientAuth } from './client-auth.js'
 import { issueTokens } from './issue-tokens.js'
 import type { Family, TenantState } from './state.js'
 import { scopeList } from './user.js'
-import { INVALID_REFRESH_TOKEN, nowSeconds, oauthError, randomToken } from './wire.js'
+import { INVALID_REFRESH_TOKEN, missingParameter, nowSeconds, oauthError, randomToken } from './wire.js'
 
 /**
  * What became of a refresh token, for {@link Auth0Handlers.refreshTokenStatus}.
@@ -34,7 +34,7 @@ export function newRefreshToken(state: TenantState, family: Family): string {
 /** The refresh token grant, for a client already authenticated. */
 export async function refreshGrant(state: TenantState, form: URLSearchParams, auth: PresentedClientAuth): Promise<Response> {
   const token = form.get('refresh_token')
-  if (!token) return oauthError('invalid_request', 'Missing required parameter: refresh_token')
+  if (!token) return missingParameter('refresh_token')
   const entry = state.refreshTokens.get(token)
   if (entry === undefined || entry.family.clientId !== auth.clientId || entry.family.revoked) {
     return oauthError('invalid_grant', INVALID_REFRESH_TOKEN)

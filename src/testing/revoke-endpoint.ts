@@ -1,7 +1,7 @@
 // POST /oauth/revoke: revokes a refresh token's whole family (RFC 7009).
 import { authenticate, presentedClientAuth } from './client-auth.js'
 import type { TenantState } from './state.js'
-import { oauthError, readBody } from './wire.js'
+import { missingParameter, oauthError, readBody } from './wire.js'
 
 export async function revokeEndpoint(state: TenantState, request: Request): Promise<Response> {
   const body = await readBody(request)
@@ -10,7 +10,7 @@ export async function revokeEndpoint(state: TenantState, request: Request): Prom
   const refused = await authenticate(state, auth)
   if (refused) return refused
   const token = body.form.get('token')
-  if (!token) return oauthError('invalid_request', 'Missing required parameter: token')
+  if (!token) return missingParameter('token')
   const entry = state.refreshTokens.get(token)
   if (entry !== undefined && entry.family.clientId === auth.clientId) entry.family.revoked = true
   // RFC 7009: an unknown or dead token is not an error.

@@ -7,7 +7,7 @@ import { issueTokens } from './issue-tokens.js'
 import { newRefreshToken, refreshGrant } from './refresh-tokens.js'
 import type { Family, TenantState } from './state.js'
 import { scopeList } from './user.js'
-import { INVALID_CODE, nowSeconds, oauthError, readBody, tokenJson } from './wire.js'
+import { INVALID_CODE, missingParameter, nowSeconds, oauthError, readBody, tokenJson } from './wire.js'
 
 /**
  * One request the token endpoint received, with its body parsed, in arrival order.
@@ -50,7 +50,7 @@ export async function tokenEndpoint(state: TenantState, failures: Failures, requ
   requests.push(record)
   return failures.answer('token', grantType, request.signal, async () => {
     if (body.problem !== undefined) return oauthError('invalid_request', body.problem)
-    if (grantType === undefined) return oauthError('invalid_request', 'Missing required parameter: grant_type')
+    if (grantType === undefined) return missingParameter('grant_type')
     if (!isGrantType(grantType)) return oauthError('unsupported_grant_type', `Unsupported grant type: ${grantType}`)
     const refused = await authenticate(state, auth)
     if (refused) return refused
@@ -75,7 +75,7 @@ async function pkceMatches(verifier: string, challenge: string, method: string):
 
 async function codeGrant(state: TenantState, form: URLSearchParams, auth: PresentedClientAuth): Promise<Response> {
   const code = form.get('code')
-  if (!code) return oauthError('invalid_request', 'Missing required parameter: code')
+  if (!code) return missingParameter('code')
   const record = state.codes.get(code)
   if (record === undefined || record.clientId !== auth.clientId) return oauthError('invalid_grant', INVALID_CODE)
   if (record.used) {

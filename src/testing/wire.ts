@@ -92,6 +92,11 @@ export function oauthError(error: string, description: string, status = statusFo
   return Response.json({ error, error_description: description }, { status, headers: { ...NO_STORE, ...headers } })
 }
 
+/** `invalid_request` for a parameter the request must have. */
+export function missingParameter(name: string): Response {
+  return oauthError('invalid_request', `Missing required parameter: ${name}`)
+}
+
 /** A successful token-endpoint answer. */
 export function tokenJson(body: object): Response {
   return Response.json(body, { status: 200, headers: NO_STORE })
