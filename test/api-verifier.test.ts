@@ -23,6 +23,7 @@ import {
   ResponseError,
   TimeoutError,
   createAccessTokenVerifier,
+  dpopProofs,
   type AccessTokenVerifierOptions,
   type JwksCache,
 } from 'authcode/api'
@@ -166,6 +167,16 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   )
   if (outcome.ok) throw new Error(`expected a rejection, but the call resolved with ${JSON.stringify(outcome.value)}`)
   return outcome.error
+}
+
+/** What `fn` throws; fails the test when it returns. */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected a throw, but the call returned')
 }
 
 /** Everything about an error that could end up in a log or a response. */
@@ -1041,13 +1052,13 @@ describe('createAccessTokenVerifier: DPoP proofs with each key type', () => {
     const proof = await new SignJWT({ htm: 'GET', htu: url, iat: now(), jti: crypto.randomUUID(), ath })
       .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk })
       .sign(proofKey.privateKey)
-    await expect(domainVerifier()(`DPoP ${token}`, { dpop: { proof, method: 'GET', url } })).resolves.toMatchObject({ sub: 'auth0|5f7c8ec7c33c6c004bbafe82' })
+    await expect(domainVerifier({ dpop: dpopProofs() })(`DPoP ${token}`, { dpop: { proof, method: 'GET', url } })).resolves.toMatchObject({ sub: 'auth0|5f7c8ec7c33c6c004bbafe82' })
     // Another key of the same type is not the bound one.
     const other = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519' } : {})
     const otherProof = await new SignJWT({ htm: 'GET', htu: url, iat: now(), jti: crypto.randomUUID(), ath })
       .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: await exportJWK(other.publicKey) })
       .sign(other.privateKey)
-    const err = (await rejection(domainVerifier()(`DPoP ${token}`, { dpop: { proof: otherProof, method: 'GET', url } }))) as InvalidTokenError
+    const err = (await rejection(domainVerifier({ dpop: dpopProofs() })(`DPoP ${token}`, { dpop: { proof: otherProof, method: 'GET', url } }))) as InvalidTokenError
     expect(err.message).toMatch(/cnf\.jkt/)
   })
 })
@@ -1161,6 +1172,9 @@ describe('createAccessTokenVerifier: options', () => {
     ['a negative clock tolerance', { clockToleranceSeconds: -1 }, 'clockToleranceSeconds'],
     ['a claims value that is not a schema', { claims: { parse: () => ({}) } }, 'claims'],
     ['an http issuer', { domain: undefined, issuer: 'http://login.example.org/' }, 'issuer'],
+    ['a dpop option that is not dpopProofs()', { dpop: true }, 'dpop'],
+    ['a dpop option that is dpopProofs itself, not its result', { dpop: dpopProofs }, 'dpop'],
+    ['a dpop option that is null', { dpop: null }, 'dpop'],
   ])('throws ConfigError for %s', (_name, extra, field) => {
     let caught: unknown
     try {
@@ -1170,6 +1184,26 @@ describe('createAccessTokenVerifier: options', () => {
     }
     expect(caught).toBeInstanceOf(ConfigError)
     expect((caught as ConfigError).field).toBe(field)
+  })
+
+  it('throws ConfigError for dpopMaxAgeSeconds, saying it moved to dpopProofs({ maxAgeSeconds })', () => {
+    const err = thrownBy(() => createAccessTokenVerifier({ domain: DOMAIN, audience: AUDIENCE, dpopMaxAgeSeconds: 60 } as AccessTokenVerifierOptions))
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).field).toBe('dpopMaxAgeSeconds')
+    expect((err as ConfigError).message).toContain('dpop: dpopProofs({ maxAgeSeconds })')
+  })
+
+  it.each<[string, unknown]>([
+    ['0', 0],
+    ['a fraction of a second', 0.5],
+    ['a negative number', -300],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['a string', '300'],
+  ])('dpopProofs throws ConfigError (dpop.maxAgeSeconds) for a maxAgeSeconds of %s', (_name, maxAgeSeconds) => {
+    const err = thrownBy(() => dpopProofs({ maxAgeSeconds } as { maxAgeSeconds: number }))
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as ConfigError).field).toBe('dpop.maxAgeSeconds')
   })
 
   it('verifies HS256 tokens with the API’s secret, and refuses RS256 tokens then', async () => {

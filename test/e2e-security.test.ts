@@ -24,7 +24,7 @@ import {
   type ClientConfig,
   type CreateAuthorizationRequestParams,
 } from 'authcode'
-import { InvalidTokenError, LogoutTokenError, createAccessTokenVerifier, verifyLogoutToken, type AccessTokenVerifier } from 'authcode/api'
+import { InvalidTokenError, LogoutTokenError, createAccessTokenVerifier, dpopProofs, verifyLogoutToken, type AccessTokenVerifier } from 'authcode/api'
 import {
   type AuthServer,
   type AuthServerClient,
@@ -379,7 +379,7 @@ describe('DPoP against oidc-provider', () => {
     const l = await login(server, config)
     authorizeUrl = l.url
     tokens = await client.exchangeCode({ code: l.code, ...l.transaction })
-    verify = createAccessTokenVerifier({ issuer: server.issuer, audience: server.apiAudience, allowInsecureRequests: true })
+    verify = createAccessTokenVerifier({ issuer: server.issuer, audience: server.apiAudience, allowInsecureRequests: true, dpop: dpopProofs() })
   })
 
   it('the authorization URL carries dpop_jkt; the exchange sends a proof and gets a DPoP-bound JWT (cnf.jkt)', () => {

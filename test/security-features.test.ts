@@ -28,7 +28,7 @@ import {
   type ClientConfig,
   type TokenSet,
 } from 'authcode'
-import { InvalidTokenError, LogoutTokenError, createAccessTokenVerifier, verifyLogoutToken, type VerifyLogoutTokenOptions } from 'authcode/api'
+import { InvalidTokenError, LogoutTokenError, createAccessTokenVerifier, dpopProofs, verifyLogoutToken, type DpopProofsOptions, type VerifyLogoutTokenOptions } from 'authcode/api'
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -478,7 +478,7 @@ describe('DPoP on the client', () => {
 
     /** An API that verifies with authcode/api; optionally wants a DPoP nonce first. */
     function api(p: { nonce?: string; alwaysNonce?: boolean } = {}) {
-      const verify = createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE })
+      const verify = createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE, dpop: dpopProofs() })
       server.use(
         http.all('https://api.example.com/*', async ({ request }) => {
           const proof = request.headers.get('dpop')
@@ -633,7 +633,8 @@ describe('createAccessTokenVerifier with DPoP-bound tokens', () => {
     server.use(http.get(JWKS_URL, () => HttpResponse.json(tenant.jwks)))
   })
 
-  const verifier = (extra: { dpopMaxAgeSeconds?: number } = {}) => createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE, ...extra })
+  // Each verifier with its own dpopProofs(), so its own jti memory.
+  const verifier = (dpop: DpopProofsOptions = {}) => createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE, dpop: dpopProofs(dpop) })
 
   // A claim given as undefined is left out of the proof.
   async function proofFor(p: { claims?: Record<string, unknown>; header?: Partial<JWTHeaderParameters>; keys?: CryptoKeyPair; accessToken?: string } = {}): Promise<string> {
@@ -699,12 +700,12 @@ describe('createAccessTokenVerifier with DPoP-bound tokens', () => {
     await refused(verifier()(`DPoP ${token}`, { dpop: { proof: await proofFor({ claims: { htu } }), method: 'GET', url: URL_ } }))
   })
 
-  it('refuses a proof with an iat too old or too far in the future, or none; dpopMaxAgeSeconds tightens the window', async () => {
+  it('refuses a proof with an iat too old or too far in the future, or none; dpopProofs({ maxAgeSeconds }) tightens the window', async () => {
     for (const iat of [now() - 400, now() + 400, undefined]) {
       await refused(verifier()(`DPoP ${token}`, { dpop: { proof: await proofFor({ claims: { iat } }), method: 'GET', url: URL_ } }))
     }
     const proof = await proofFor({ claims: { iat: now() - 100 } })
-    await refused(verifier({ dpopMaxAgeSeconds: 60 })(`DPoP ${token}`, { dpop: { proof, method: 'GET', url: URL_ } }))
+    await refused(verifier({ maxAgeSeconds: 60 })(`DPoP ${token}`, { dpop: { proof, method: 'GET', url: URL_ } }))
     await expect(verifier()(`DPoP ${token}`, { dpop: { proof, method: 'GET', url: URL_ } })).resolves.toBeDefined()
   })
 
@@ -739,9 +740,8 @@ describe('createAccessTokenVerifier with DPoP-bound tokens', () => {
     await expect(verify(`DPoP ${token}`, { dpop: { proof: await proofFor(), method: 'GET', url: URL_ } })).resolves.toBeDefined()
   })
 
-  // BUG (src/api/dpop.ts): a proof is accepted while now - iat <= dpopMaxAgeSeconds + clockTolerance (305 s),
-  // but its jti is remembered only until iat + dpopMaxAgeSeconds (300 s). A proof 301–305 s old is therefore
-  // accepted, and its replay is accepted too.
+  // A proof is accepted while now - iat <= maxAgeSeconds + clockTolerance (305 s), so its jti must be
+  // remembered that long too, not only until iat + maxAgeSeconds (300 s).
   it('refuses the replay of a proof near the end of its accepted window', async () => {
     const verify = verifier()
     const proof = await proofFor({ claims: { iat: now() - 302 } })
@@ -767,6 +767,31 @@ describe('createAccessTokenVerifier with DPoP-bound tokens', () => {
     for (const [t, proof] of [[token, 'not-a-jwt'], [token, unsigned], [boundToExtractable, withPrivate]] as const) {
       await refused(verifier()(`DPoP ${t}`, { dpop: { proof, method: 'GET', url: URL_ } }))
     }
+  })
+
+  it('refuses a bound token with a valid proof when the verifier was made without dpop: dpopProofs() (401, DPoP challenge)', async () => {
+    const withoutDpop = createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE })
+    for (const authorization of [`DPoP ${token}`, `Bearer ${token}`, token]) {
+      const e = await refused(withoutDpop(authorization, { dpop: { proof: await proofFor(), method: 'GET', url: URL_ } }), 'invalid_token')
+      expect(e.message).toMatch(/does not accept DPoP-bound.*dpop: dpopProofs\(\)/)
+    }
+    await refused(withoutDpop(`DPoP ${token}`), 'invalid_token')
+    // Unbound tokens are unaffected; the DPoP scheme with one is refused as with dpopProofs().
+    await expect(withoutDpop(`Bearer ${unbound}`)).resolves.toMatchObject({ sub: 'auth0|test-user' })
+    await refused(withoutDpop(`DPoP ${unbound}`, { dpop: { proof: await proofFor({ accessToken: unbound }), method: 'GET', url: URL_ } }), 'invalid_token')
+  })
+
+  it('two verifiers given one dpopProofs() share its jti memory: a proof used at one is a replay at the other; separate dpopProofs() do not', async () => {
+    const shared = dpopProofs()
+    const first = createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE, dpop: shared })
+    const second = createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE, dpop: shared })
+    const proof = await proofFor()
+    await expect(first(`DPoP ${token}`, { dpop: { proof, method: 'GET', url: URL_ } })).resolves.toBeDefined()
+    expect((await refused(second(`DPoP ${token}`, { dpop: { proof, method: 'GET', url: URL_ } }))).message).toMatch(/replay/)
+
+    const separate = createAccessTokenVerifier({ domain: DOMAIN, audience: API_AUDIENCE, dpop: dpopProofs() })
+    await expect(separate(`DPoP ${token}`, { dpop: { proof, method: 'GET', url: URL_ } })).resolves.toBeDefined()
+    expect((await refused(separate(`DPoP ${token}`, { dpop: { proof, method: 'GET', url: URL_ } }))).message).toMatch(/replay/)
   })
 
   it('the DPoP scheme with a token that is not bound is invalid_token; the same token as Bearer is fine', async () => {

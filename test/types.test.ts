@@ -5,8 +5,10 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import {
   createAccessTokenVerifier,
+  dpopProofs,
   verifyIdToken,
   type AccessTokenClaims,
+  type DpopProofs,
   type AccessTokenVerifier,
   type InferClaims,
 } from 'authcode/api'
@@ -118,6 +120,15 @@ describe('createAccessTokenVerifier types', () => {
       // @ts-expect-error a plain object with parse() is not a Standard Schema
       createAccessTokenVerifier({ domain: API_DOMAIN, audience: AUDIENCE, claims: notASchema }),
     ).toThrow(ConfigError)
+  })
+
+  it('takes DPoP as dpop: dpopProofs(); dpopMaxAgeSeconds and a hand-made dpop value are refused at compile time and at run time', () => {
+    expectTypeOf(dpopProofs({ maxAgeSeconds: 60 })).toEqualTypeOf<DpopProofs>()
+    expectTypeOf(createAccessTokenVerifier({ domain: API_DOMAIN, audience: AUDIENCE, dpop: dpopProofs() })).toEqualTypeOf<AccessTokenVerifier>()
+    // @ts-expect-error dpopMaxAgeSeconds moved to dpopProofs({ maxAgeSeconds })
+    expect(() => createAccessTokenVerifier({ domain: API_DOMAIN, audience: AUDIENCE, dpopMaxAgeSeconds: 60 })).toThrow(ConfigError)
+    // @ts-expect-error only dpopProofs() makes a DpopProofs
+    expect(() => createAccessTokenVerifier({ domain: API_DOMAIN, audience: AUDIENCE, dpop: { maxAgeSeconds: 60 } })).toThrow(ConfigError)
   })
 })
 

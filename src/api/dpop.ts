@@ -1,6 +1,7 @@
 // DPoP proofs (RFC 9449) on the resource-server side: the proof JWT, its binding to the request and to the token.
+// Only dpopProofs() reaches this file, so an API that does not import it bundles none of it.
 import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
-import { InvalidTokenError } from '../errors.js'
+import { ConfigError, InvalidTokenError } from '../errors.js'
 import { isObject } from '../shape.js'
 
 /**
@@ -21,11 +22,83 @@ export interface DpopRequest {
   url: string | URL
 }
 
+/**
+ * Options of {@link dpopProofs}.
+ *
+ * @example
+ * ```ts
+ * const options: DpopProofsOptions = { maxAgeSeconds: 60 }
+ * const verify = createAccessTokenVerifier({ issuer, audience, dpop: dpopProofs(options) })
+ * ```
+ */
+export interface DpopProofsOptions {
+  /** How old a DPoP proof may be, in seconds (plus the verifier's `clockToleranceSeconds`). Default 300. */
+  maxAgeSeconds?: number | undefined
+}
+
+/**
+ * DPoP proof checking for `createAccessTokenVerifier`'s `dpop` option, made by
+ * {@link dpopProofs}: the proof checker and its `jti` replay memory. Opaque: pass it on,
+ * do not call it.
+ *
+ * @example
+ * ```ts
+ * const dpop: DpopProofs = dpopProofs() // one replay memory for both verifiers
+ * const verifyContacts = createAccessTokenVerifier({ issuer, audience: 'https://contacts.example.com', dpop })
+ * const verifyCalendar = createAccessTokenVerifier({ issuer, audience: 'https://calendar.example.com', dpop })
+ * ```
+ */
+export interface DpopProofs {
+  /** The check the verifier calls for a DPoP-bound token. Internal; its shape may change. */
+  readonly '~dpop': (request: DpopRequest, accessToken: string, jkt: string, clockToleranceSeconds: number) => Promise<void>
+}
+
+/**
+ * Turns on DPoP (RFC 9449) for an access-token verifier: give the result as its `dpop` option,
+ * and a token bound to a key (`cnf.jkt`) is accepted with the `DPoP` scheme and a valid proof
+ * of the request. Without it the verifier refuses every DPoP-bound token, and bundles none of
+ * this code.
+ *
+ * The proof is checked as in RFC 9449 §4.3: `typ: dpop+jwt`, the signature by its embedded
+ * public key (asymmetric algorithms only), `htm` and `htu` (without query) equal to the
+ * request, `iat` at most `maxAgeSeconds` + the verifier's `clockToleranceSeconds` old and at
+ * most `clockToleranceSeconds` in the future, `ath` the hash of the token, the key's
+ * thumbprint equal to `cnf.jkt`, and a `jti` not seen before.
+ *
+ * Each call makes its own `jti` replay memory (in this process, at most 10 000 live `jti`s;
+ * when full, new proofs are refused rather than a live `jti` forgotten). That memory is the
+ * replay scope: make one `dpopProofs()` per process and give it to every verifier that should
+ * refuse each other's replays. Instances that do not share memory do not share it.
+ *
+ * @param options.maxAgeSeconds How old a proof may be. Default 300.
+ * @throws {ConfigError} when `maxAgeSeconds` is not a number of seconds, 1 or more (field `dpop.maxAgeSeconds`).
+ * @returns the value for `createAccessTokenVerifier({ dpop })`; the verifier then throws
+ *   {@link InvalidTokenError} with `error="invalid_dpop_proof"` and a `DPoP` challenge for a bad proof.
+ * @example
+ * ```ts
+ * import { createAccessTokenVerifier, dpopProofs } from 'authcode/api'
+ * const verify = createAccessTokenVerifier({ issuer, audience, dpop: dpopProofs({ maxAgeSeconds: 300 }) })
+ * const claims = await verify(request.headers.get('authorization'), {
+ *   dpop: { proof: request.headers.get('dpop'), method: request.method, url: request.url },
+ * })
+ * ```
+ */
+export function dpopProofs(options?: DpopProofsOptions): DpopProofs {
+  const maxAgeSeconds = options?.maxAgeSeconds ?? 300
+  if (typeof maxAgeSeconds !== 'number' || !Number.isFinite(maxAgeSeconds) || maxAgeSeconds < 1) {
+    throw new ConfigError('dpop.maxAgeSeconds', 'must be a number of seconds, 1 or more')
+  }
+  const seen = jtiCache()
+  return {
+    '~dpop': (request, accessToken, jkt, clockToleranceSeconds) => checkDpopProof(request, accessToken, jkt, { maxAgeSeconds, clockToleranceSeconds, seen }),
+  }
+}
+
 /** Algorithms a DPoP proof may use: asymmetric only. */
 export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA', 'Ed25519']
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
+const encoder = /* @__PURE__ */ new TextEncoder()
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
 
 /** SHA-256 of a string, base64url: the `ath` of a token, or a JWK thumbprint. */
 async function sha256(text: string): Promise<string> {

@@ -22,5 +22,5 @@ export {
 export { verifyIdToken, type VerifyIdTokenOptions } from './id-token.js'
 export { verifyLogoutToken, type VerifyLogoutTokenOptions, type LogoutTokenClaims } from './logout-token.js'
 export { errorResponse } from './respond.js'
-export type { DpopRequest } from './dpop.js'
+export { dpopProofs, type DpopProofs, type DpopProofsOptions, type DpopRequest } from './dpop.js'
 export type { StandardSchemaV1, InferClaims } from '../standard-schema.js'

@@ -2,7 +2,7 @@
 import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
 import { AuthcodeError, ConfigError, InvalidTokenError } from '../errors.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
-import { type DpopRequest, checkDpopProof, jtiCache } from './dpop.js'
+import type { DpopProofs, DpopRequest } from './dpop.js'
 import { NoMatchingKeyError, issuerKeys } from './keys.js'
 import { parseAuthorization, requireScopes } from './scopes.js'
 
@@ -104,8 +104,11 @@ export interface AccessTokenVerifierOptions<S extends StandardSchemaV1 | undefin
   timeoutMs?: number | undefined
   /** Allow an `http://` issuer. For local development only. */
   allowInsecureRequests?: boolean | undefined
-  /** How old a DPoP proof may be, in seconds. Default 300. */
-  dpopMaxAgeSeconds?: number | undefined
+  /**
+   * Accept DPoP-bound tokens (RFC 9449): `dpop: dpopProofs()` checks their proofs, with its own
+   * `jti` replay memory. Without it a token bound to a key (`cnf.jkt`) is always refused.
+   */
+  dpop?: DpopProofs | undefined
 }
 
 /**
@@ -120,9 +123,10 @@ export interface VerifyOptions {
   /** Every one must be in the token's `scope`, `scp` (Entra ID, Okta) or Auth0 `permissions`. */
   requiredScopes?: readonly string[] | undefined
   /**
-   * The request, for DPoP (RFC 9449). A token bound to a key (`cnf.jkt`) is accepted only
-   * with the `DPoP` scheme and a valid proof for this method and URL; without `dpop` such a
-   * token is refused. A Bearer token needs nothing here.
+   * The request, for DPoP (RFC 9449). With a verifier made with `dpop: dpopProofs()`, a token
+   * bound to a key (`cnf.jkt`) is accepted only with the `DPoP` scheme and a valid proof for
+   * this method and URL; without `dpop` here such a token is refused. A Bearer token needs
+   * nothing here.
    */
   dpop?: DpopRequest | undefined
 }
@@ -226,6 +230,8 @@ function forThisApi(aud: unknown, audiences: readonly string[]): boolean {
  * keys fetched within the last hour keep verifying tokens signed with a known `kid`.
  *
  * The verifier takes a raw JWT or the `Authorization` header value (`Bearer …`, any case).
+ * A DPoP-bound token (`cnf.jkt`) is refused unless the verifier is made with
+ * `dpop: dpopProofs()` (see {@link dpopProofs}), which checks its proof.
  *
  * @throws {ConfigError} from the factory for bad options.
  * @returns a verifier that throws {@link InvalidTokenError} (401) or
@@ -281,12 +287,16 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
   if (o.claims !== undefined && typeof o.claims?.['~standard']?.validate !== 'function') {
     throw new ConfigError('claims', 'must be a Standard Schema such as a zod object')
   }
-  const dpopMaxAge = o.dpopMaxAgeSeconds ?? 300
+  if ((o as { dpopMaxAgeSeconds?: unknown }).dpopMaxAgeSeconds !== undefined) {
+    throw new ConfigError('dpopMaxAgeSeconds', 'moved: pass dpop: dpopProofs({ maxAgeSeconds }) from authcode/api')
+  }
+  // Called through the value, never imported: an API without dpopProofs() bundles no DPoP code.
+  const dpop = o.dpop
+  if (dpop !== undefined && typeof dpop?.['~dpop'] !== 'function') throw new ConfigError('dpop', 'must be dpopProofs() from authcode/api')
   const keys = issuerKeys(o)
   const getKey = keys.getKey
   const secret = symmetric.length > 0 ? new TextEncoder().encode(o.secret) : undefined
   const joseOptions = { algorithms }
-  let seenProof: ReturnType<typeof jtiCache> | undefined
   const schema = o.claims
 
   return async (input, verifyOptions) => {
@@ -336,13 +346,16 @@ export function createAccessTokenVerifier<S extends StandardSchemaV1 | undefined
     // DPoP (RFC 9449 §7): a bound token only with the DPoP scheme and a proof; a DPoP scheme only for a bound token.
     const jkt = payload.cnf === undefined ? undefined : (payload.cnf as { jkt?: unknown } | null)?.jkt
     if (typeof jkt === 'string') {
+      if (dpop === undefined) {
+        throw new InvalidTokenError('This API does not accept DPoP-bound access tokens: its verifier was not created with dpop: dpopProofs()', { scheme: 'DPoP' })
+      }
       if (header?.scheme !== 'DPoP') {
         throw new InvalidTokenError('The access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', { scheme: 'DPoP' })
       }
       if (verifyOptions?.dpop === undefined) {
         throw new InvalidTokenError('The access token is DPoP-bound and this API was not given the request to check its proof', { scheme: 'DPoP' })
       }
-      await checkDpopProof(verifyOptions.dpop, raw, jkt, { maxAgeSeconds: dpopMaxAge, clockToleranceSeconds: tolerance, seen: (seenProof ??= jtiCache()) })
+      await dpop['~dpop'](verifyOptions.dpop, raw, jkt, tolerance)
     } else if (header?.scheme === 'DPoP') {
       throw new InvalidTokenError('The DPoP scheme was used with a token that is not DPoP-bound', { error: 'invalid_token', scheme: 'DPoP' })
     }
