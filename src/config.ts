@@ -1,10 +1,10 @@
 // ClientConfig: its checks, its defaults, and the endpoint metadata it resolves to.
 import type * as oauth from 'oauth4webapi'
 import { ConfigError } from './errors.js'
-import { normalizeDomain } from './domain.js'
-import { type HttpSettings, abortError, customFetch } from './http.js'
-import { issuerMismatch } from './issuer.js'
-import { loadFlow, toError } from './token-request.js'
+import { normalizeDomain } from './auth0.js'
+import { type HttpSettings, abortError, customFetch } from './lib/http.js'
+import { issuerMismatch } from './provider/issuer.js'
+import { loadFlow, toError } from './provider/session.js'
 
 /**
  * How the client proves its identity at the token endpoint.

@@ -1,19 +1,19 @@
 // authcode: the OAuth 2.0 Authorization Code Flow for Auth0 and any OpenID Connect provider.
-export { generateState, generateNonce, generateCodeVerifier, createCodeChallenge, generateDpopKeyPair } from './random.js'
+export { generateState, generateNonce, generateCodeVerifier, createCodeChallenge, generateDpopKeyPair } from './login/random.js'
 export {
   buildAuthorizeUrl,
   parseInvitationUrl,
   type AuthorizeOptions,
   type BuildAuthorizeUrlParams,
   type InvitationParams,
-} from './authorize.js'
-export { buildLogoutUrl, type BuildLogoutUrlParams, type LogoutParams } from './logout.js'
+} from './login/authorize.js'
+export { buildLogoutUrl, type BuildLogoutUrlParams, type LogoutParams } from './login/logout.js'
 export {
   createAuthorizationRequest,
   type CreateAuthorizationRequestParams,
   type AuthorizationTransaction,
-} from './authorization-request.js'
-export { validateCallback, type ExpectedCallback, type CallbackResult } from './callback.js'
+} from './login/authorization-request.js'
+export { validateCallback, type ExpectedCallback, type CallbackResult } from './login/callback.js'
 export {
   TokenClient,
   type ExchangeCodeParams,
@@ -21,14 +21,14 @@ export {
   type ClientCredentialsParams,
   type RevokeOptions,
   type RequestOptions,
-} from './token-client.js'
-export { exchangeCode, refreshTokens } from './grants.js'
+} from './tokens/token-client.js'
+export { exchangeCode, refreshTokens } from './tokens/grants.js'
 export {
   TokenManager,
   type TokenManagerOptions,
   type GetAccessTokenOptions,
   type ClearOptions,
-} from './token-manager.js'
+} from './tokens/token-manager.js'
 export type { TokenStorage } from './storage/token-storage.js'
 export { MemoryStorage } from './storage/memory.js'
 export { withWebLocks, type WebLocksOptions } from './storage/web-locks.js'
@@ -65,7 +65,7 @@ export {
 } from './cookies/transaction-cookie.js'
 export { isExpired, type TokenSet, type TokenResponseExtra, type IdTokenClaims } from './token-set.js'
 export type { ClientConfig, ClientAuthMethod } from './config.js'
-export type { StandardSchemaV1, InferClaims } from './standard-schema.js'
+export type { StandardSchemaV1, InferClaims } from './lib/standard-schema.js'
 export {
   AuthcodeError,
   ConfigError,

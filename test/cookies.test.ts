@@ -2,7 +2,7 @@
 // cookie parsing, writing and chunking, and the one-time transaction cookie helper.
 import { CompactEncrypt, base64url, decodeProtectedHeader } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type AuthorizationTransaction, createAuthorizationRequest } from '../src/authorization-request.js'
+import { type AuthorizationTransaction, createAuthorizationRequest } from '../src/login/authorization-request.js'
 import {
   clearChunkedCookie,
   joinCookie,

@@ -3,7 +3,7 @@
 // stack in any encoding; a refresh never switches the session's user.
 import { inspect } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createAuthorizationRequest } from '../src/authorization-request.js'
+import { createAuthorizationRequest } from '../src/login/authorization-request.js'
 import { MemoryReplayStore, createTransactionCookie } from '../src/cookies/transaction-cookie.js'
 import { SealError } from '../src/errors.js'
 import { ConfigError, IdTokenError, NetworkError, TokenClient, TokenManager, generateDpopKeyPair, type TokenSet } from 'authcode'

@@ -2,7 +2,7 @@
 // Only dpopProofs() reaches this file, so an API that does not import it bundles none of it.
 import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
 import { ConfigError, InvalidTokenError } from '../errors.js'
-import { isObject } from '../shape.js'
+import { isObject } from '../lib/shape.js'
 
 /**
  * The request a DPoP proof must match: its `DPoP` header, method and URL.

@@ -2,7 +2,7 @@
 import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
 import { AuthcodeError, ConfigError, IdTokenError } from '../errors.js'
 import { checkOrganization } from '../organization.js'
-import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
+import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../lib/standard-schema.js'
 import type { IdTokenClaims } from '../token-set.js'
 import { NoMatchingKeyError, cachedIssuerKeys } from './keys.js'
 

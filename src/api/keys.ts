@@ -1,10 +1,10 @@
 // The issuer's signing keys, for every verifier in authcode/api: domain -> fixed JWKS path, issuer -> discovery.
 import type { JWK, JWSHeaderParameters } from 'jose'
-import { normalizeDomain } from '../domain.js'
+import { normalizeDomain } from '../auth0.js'
 import { ConfigError, ResponseError } from '../errors.js'
-import { getPublicJson } from '../http.js'
-import { issuerMismatch, sameIssuer } from '../issuer.js'
-import { isObject } from '../shape.js'
+import { getPublicJson } from '../lib/http.js'
+import { issuerMismatch, sameIssuer } from '../provider/issuer.js'
+import { isObject } from '../lib/shape.js'
 
 /** Where the keys come from, as the public verifier options give it. */
 export interface KeySource {

@@ -1,7 +1,7 @@
 // verifyLogoutToken: OpenID Connect Back-Channel Logout tokens, checked before a session is ended.
 import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
 import { AuthcodeError, ConfigError, LogoutTokenError } from '../errors.js'
-import { isObject } from '../shape.js'
+import { isObject } from '../lib/shape.js'
 import { cachedIssuerKeys } from './keys.js'
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout'

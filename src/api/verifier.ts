@@ -1,7 +1,7 @@
 // createAccessTokenVerifier: checks a Bearer access token against the issuer's JWKS, for any API in any runtime.
 import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
 import { AuthcodeError, ConfigError, InvalidTokenError } from '../errors.js'
-import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../standard-schema.js'
+import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../lib/standard-schema.js'
 import type { DpopProofs, DpopRequest } from './dpop.js'
 import { NoMatchingKeyError, issuerKeys } from './keys.js'
 import { parseAuthorization, requireScopes } from './scopes.js'

@@ -1,7 +1,7 @@
 // Sealed values: a transaction or a token set encrypted into a JWE (dir, A256GCM) with a key derived from a secret.
-import type { AuthorizationTransaction } from '../authorization-request.js'
+import type { AuthorizationTransaction } from '../login/authorization-request.js'
 import { ConfigError, SealError } from '../errors.js'
-import { isObject } from '../shape.js'
+import { isObject } from '../lib/shape.js'
 import type { TokenSet } from '../token-set.js'
 
 /** What a seal holds; each purpose has its own key, so one never opens as the other. */

@@ -1,5 +1,5 @@
 // The login transaction in a sealed, chunked cookie that opens once only.
-import type { AuthorizationTransaction } from '../authorization-request.js'
+import type { AuthorizationTransaction } from '../login/authorization-request.js'
 import { ConfigError, SealError } from '../errors.js'
 import {
   type CookieAttributes,

@@ -1,6 +1,6 @@
 // Issuer identifiers: how a configured issuer is compared with the one a provider reports, and
 // what to say when they differ. The client and authcode/api use the same rule and the same words.
-import { ConfigError } from './errors.js'
+import { ConfigError } from '../errors.js'
 
 /**
  * Whether the issuer a discovery document names is the configured one, compared as URLs (as

@@ -1,19 +1,19 @@
 // TokenClient: the grants at the token endpoint (code, refresh, client credentials), revocation and userinfo.
-import { scopeString } from './authorize.js'
-import { type ClientConfig, type ResolvedConfig, resolveConfig } from './config.js'
-import { ConfigError } from './errors.js'
+import { scopeString } from '../login/authorize.js'
+import { type ClientConfig, type ResolvedConfig, resolveConfig } from '../config.js'
+import { ConfigError } from '../errors.js'
 import { type ExchangeCodeParams, type RefreshParams, type RequestOptions, exchangeWith, refreshWith } from './grants.js'
-import type { InferClaims, StandardSchemaV1 } from './standard-schema.js'
-import { dpopThumbprint, pushAuthorization } from './par.js'
-import { type Session, call, requestOptions, requireText, session, toError } from './token-request.js'
-import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from './token-set.js'
+import type { InferClaims, StandardSchemaV1 } from '../lib/standard-schema.js'
+import { dpopThumbprint, pushAuthorization } from '../provider/par.js'
+import { type Session, call, requestOptions, requireText, session, toError } from '../provider/session.js'
+import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from '../token-set.js'
 
 export type { ExchangeCodeParams, RefreshParams, RequestOptions } from './grants.js'
 
 // oauth4webapi's functions for the calls beyond the code and refresh grants, loaded on first use.
-type More = typeof import('./oauth-more.js')
+type More = typeof import('../provider/chunks/more.js')
 let more: Promise<More> | undefined
-const loadMore = (): Promise<More> => (more ??= import('./oauth-more.js'))
+const loadMore = (): Promise<More> => (more ??= import('../provider/chunks/more.js'))
 
 /**
  * Parameters of {@link TokenClient.clientCredentials}.

@@ -1,13 +1,13 @@
 // The code and refresh grants: plain functions for `import { exchangeCode } from 'authcode'` in
 // any framework, and the implementation TokenClient's methods call. They reach only what these
 // two grants need, so a bundle of them leaves TokenClient's other calls out.
-import { checkRedirectUri, scopeString } from './authorize.js'
-import { type ClientConfig, type ResolvedConfig, resolveConfig } from './config.js'
-import { ConfigError, IdTokenError } from './errors.js'
-import { checkOrganization } from './organization.js'
-import { type InferClaims, type StandardSchemaV1, validateWithSchema } from './standard-schema.js'
-import { call, requestOptions, requireText, session } from './token-request.js'
-import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from './token-set.js'
+import { checkRedirectUri, scopeString } from '../login/authorize.js'
+import { type ClientConfig, type ResolvedConfig, resolveConfig } from '../config.js'
+import { ConfigError, IdTokenError } from '../errors.js'
+import { checkOrganization } from '../organization.js'
+import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../lib/standard-schema.js'
+import { call, requestOptions, requireText, session } from '../provider/session.js'
+import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from '../token-set.js'
 
 /**
  * Options every network call takes.

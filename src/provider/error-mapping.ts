@@ -1,5 +1,5 @@
 // Turns what oauth4webapi and fetch throw into authcode's typed errors, with fixes in the message and no secret.
-import type { Flow } from './token-request.js'
+import type { Flow } from './session.js'
 import {
   AuthcodeError,
   bareCopy as bare,
@@ -9,8 +9,8 @@ import {
   OAuthError,
   ResponseError,
   redact,
-} from './errors.js'
-import { failureReason, parseRetryAfter } from './http.js'
+} from '../errors.js'
+import { failureReason, parseRetryAfter } from '../lib/http.js'
 import type * as oauth4webapi from 'oauth4webapi'
 
 // oauth4webapi's error codes as the strings they are, each typed as the library's constant so

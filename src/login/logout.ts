@@ -1,8 +1,8 @@
 // The logout URL: Auth0's /v2/logout, or any provider's OpenID Connect end_session_endpoint.
 import { checkRedirectUri, httpUrl, requireText } from './authorize.js'
-import { type ClientConfig, resolveConfig } from './config.js'
-import { normalizeDomain } from './domain.js'
-import { ConfigError } from './errors.js'
+import { type ClientConfig, resolveConfig } from '../config.js'
+import { normalizeDomain } from '../auth0.js'
+import { ConfigError } from '../errors.js'
 
 /**
  * Parameters of {@link buildLogoutUrl}.

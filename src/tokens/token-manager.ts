@@ -1,10 +1,10 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
-import { AbortError, AuthcodeError, ConfigError, IdTokenError, LoginRequiredError, OAuthError, TimeoutError } from './errors.js'
-import { describeUrl, networkError, requestSecrets } from './http.js'
-import { MemoryStorage } from './storage/memory.js'
-import type { TokenStorage } from './storage/token-storage.js'
+import { AbortError, AuthcodeError, ConfigError, IdTokenError, LoginRequiredError, OAuthError, TimeoutError } from '../errors.js'
+import { describeUrl, networkError, requestSecrets } from '../lib/http.js'
+import { MemoryStorage } from '../storage/memory.js'
+import type { TokenStorage } from '../storage/token-storage.js'
 import type { TokenClient } from './token-client.js'
-import { type TokenSet, isExpired } from './token-set.js'
+import { type TokenSet, isExpired } from '../token-set.js'
 
 /**
  * Options of {@link TokenManager}.

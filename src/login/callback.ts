@@ -1,5 +1,5 @@
 // validateCallback: checks the redirect back from /authorize before any code is exchanged.
-import { AuthorizationError, CallbackError, ConfigError, StateMismatchError } from './errors.js'
+import { AuthorizationError, CallbackError, ConfigError, StateMismatchError } from '../errors.js'
 
 /**
  * What {@link validateCallback} compares the callback with; an {@link AuthorizationTransaction} fits.

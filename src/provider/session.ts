@@ -2,18 +2,18 @@
 // authentication and DPoP handle (made once per config), the options each request passes, and
 // the mapping of whatever fails to a typed, secret-free error.
 import type * as oauth from 'oauth4webapi'
-import type { ResolvedConfig } from './config.js'
-import { ConfigError } from './errors.js'
-import { type Hold, customFetch, requestSecrets } from './http.js'
-import { type ErrorContext, toAuthcodeError } from './oauth-errors.js'
+import type { ResolvedConfig } from '../config.js'
+import { ConfigError } from '../errors.js'
+import { type Hold, customFetch, requestSecrets } from '../lib/http.js'
+import { type ErrorContext, toAuthcodeError } from './error-mapping.js'
 
 /** oauth4webapi's discovery, code and refresh functions. */
-export type Flow = typeof import('./oauth-flow.js')
+export type Flow = typeof import('./chunks/flow.js')
 
 let flow: Promise<Flow> | undefined
 /** Loads oauth4webapi's flow functions once, on first use. */
 export function loadFlow(): Promise<Flow> {
-  return (flow ??= import('./oauth-flow.js'))
+  return (flow ??= import('./chunks/flow.js'))
 }
 
 /** Maps a failure to a typed AuthcodeError. */

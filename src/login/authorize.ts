@@ -1,6 +1,6 @@
 // The /authorize URL and its parameter checks, and Auth0 organization invitations.
-import { normalizeDomain } from './domain.js'
-import { CallbackError, ConfigError } from './errors.js'
+import { normalizeDomain } from '../auth0.js'
+import { CallbackError, ConfigError } from '../errors.js'
 
 /**
  * The optional parameters of an authorization request, shared by {@link buildAuthorizeUrl}

@@ -1,5 +1,5 @@
 // The one place that calls fetch: per-request timeout, the caller's signal, bounded retries, Retry-After.
-import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError, bareCopy, redact } from './errors.js'
+import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError, bareCopy, redact } from '../errors.js'
 
 /** Transport settings shared by every request of one client. Defaults live in config.ts. */
 export interface HttpSettings {

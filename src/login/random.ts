@@ -1,5 +1,5 @@
 // Random values for an authorization request (state, nonce, PKCE) and the S256 challenge, on Web Crypto alone.
-import { ConfigError } from './errors.js'
+import { ConfigError } from '../errors.js'
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 

@@ -1,8 +1,8 @@
 // createAuthorizationRequest: starts a login (state, nonce, PKCE, optional PAR) and returns the transaction to keep.
 import { type AuthorizeOptions, type BuildAuthorizeUrlParams, buildAuthorizeUrl, scopeString } from './authorize.js'
-import { type ClientConfig, resolveConfig } from './config.js'
-import { ConfigError } from './errors.js'
-import { dpopThumbprint, pushAuthorization } from './par.js'
+import { type ClientConfig, resolveConfig } from '../config.js'
+import { ConfigError } from '../errors.js'
+import { dpopThumbprint, pushAuthorization } from '../provider/par.js'
 import { randomTokens, s256 } from './random.js'
 
 /**
