@@ -8,7 +8,7 @@ const problems = []
 
 // 1. Core files use Web APIs only: no node:* or Node built-in imports, no Buffer, no process.
 // Runtime-specific adapters (subpath exports that name a runtime) are the only exception.
-const ADAPTERS = [/^src\/storage\/redis/, /^src\/node\//]
+const ADAPTERS = [/^src\/storage\/redis/]
 const NODE_BUILTINS = /^(node:|fs$|path$|crypto$|http$|https$|buffer$|url$|util$|stream$|events$|os$|net$|tls$|zlib$|child_process$)/
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {

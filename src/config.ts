@@ -1,10 +1,8 @@
-// ClientConfig: its checks, its defaults, and the endpoint metadata it resolves to.
+// ClientConfig: its checks and its defaults. No I/O: discovery is provider/discovery.ts's.
 import type * as oauth from 'oauth4webapi'
+import { auth0Metadata, normalizeDomain } from './auth0.js'
 import { ConfigError } from './errors.js'
-import { normalizeDomain } from './auth0.js'
-import { type HttpSettings, abortError, customFetch } from './lib/http.js'
-import { issuerMismatch } from './provider/issuer.js'
-import { loadFlow, toError } from './provider/session.js'
+import { type HttpSettings, MAX_TIMER_MS } from './lib/http.js'
 
 /**
  * How the client proves its identity at the token endpoint.
@@ -78,19 +76,19 @@ export interface ResolvedConfig {
   readonly privateKey?: CryptoKey | { key: CryptoKey; kid?: string }
   readonly dpop?: CryptoKeyPair
   readonly audience?: string
-  /** The issuer: as configured until discovery, then exactly as the discovery document spells it. */
+  /** The issuer as configured (`https://{domain}/` for Auth0); provider/discovery.ts knows how the provider spells it. */
   readonly issuer: string
+  /** For a `domain`, Auth0's fixed endpoints; an `issuer`'s come from discovery. */
+  readonly metadata?: oauth.AuthorizationServer
+  /** For an `issuer`, its discovery: kept here by provider/discovery.ts, one per config. */
+  readonly discovery: { pending?: Promise<oauth.AuthorizationServer> | undefined; metadata?: oauth.AuthorizationServer }
   readonly allowInsecureRequests: boolean
   readonly http: HttpSettings
-  /** The authorization server metadata: static for `domain`, discovered once for `issuer`. */
-  server(signal?: AbortSignal): Promise<oauth.AuthorizationServer>
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000
 const DEFAULT_RETRIES = 2
 const DEFAULT_MAX_RETRY_DELAY_MS = 5_000
-// setTimeout fires at once for a delay above 2^31 - 1 ms.
-const MAX_TIMER_MS = 2_147_483_647
 
 // The checks of each ClientConfig field, in the order they are reported: each returns what is
 // wrong with a value that is present, or undefined. Hand-written rather than a schema library:
@@ -151,24 +149,6 @@ const configChecks = (): ReadonlyArray<readonly [keyof ClientConfig, Check]> => 
   ['allowInsecureRequests', (v) => (typeof v === 'boolean' ? undefined : 'must be true or false')],
 ])
 
-/** Auth0's fixed endpoints for a tenant or custom domain. */
-export function auth0Metadata(host: string): oauth.AuthorizationServer {
-  const base = `https://${host}`
-  return {
-    issuer: `${base}/`,
-    authorization_endpoint: `${base}/authorize`,
-    token_endpoint: `${base}/oauth/token`,
-    userinfo_endpoint: `${base}/userinfo`,
-    revocation_endpoint: `${base}/oauth/revoke`,
-    jwks_uri: `${base}/.well-known/jwks.json`,
-    end_session_endpoint: `${base}/oidc/logout`,
-    pushed_authorization_request_endpoint: `${base}/oauth/par`,
-    // Auth0 signs ID tokens with RS256 or PS256 (per application); HS256 needs a secret we
-    // cannot check here, so it stays refused.
-    id_token_signing_alg_values_supported: ['RS256', 'PS256'],
-  }
-}
-
 // One resolved config (and so one discovery cache) per config object: treat a config as
 // immutable once it has been used.
 const resolvedConfigs = new WeakMap<ClientConfig, ResolvedConfig>()
@@ -218,13 +198,9 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
     maxRetryDelayMs: c.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS,
   }
 
-  let issuer: string
-  let server: ResolvedConfig['server']
-  if (c.domain !== undefined) {
-    const metadata = auth0Metadata(normalizeDomain(c.domain))
-    issuer = metadata.issuer
-    server = () => Promise.resolve(metadata)
-  } else {
+  // Auth0's endpoints are fixed; any other provider's come from discovery.
+  const metadata = c.domain === undefined ? undefined : auth0Metadata(normalizeDomain(c.domain))
+  if (metadata === undefined) {
     let url: URL
     try {
       url = new URL(c.issuer!)
@@ -235,70 +211,20 @@ function validateConfig(input: ClientConfig): ResolvedConfig {
       throw new ConfigError('issuer', 'must use https (set allowInsecureRequests for local development over http)')
     }
     if (url.search || url.hash) throw new ConfigError('issuer', 'must not have a query or fragment')
-    // As configured until discovery says how the provider spells it ("https://accounts.google.com"
-    // has no trailing slash; the URL's href would add one).
-    issuer = c.issuer!
-    // One discovery for all callers, under the client's timeout but no caller's signal (one
-    // caller aborting must not fail the others); each caller's own signal still ends its wait.
-    let pending: Promise<oauth.AuthorizationServer> | undefined
-    server = (signal) => {
-      pending ??= discover(url, c.issuer!, http, allowInsecureRequests).then(
-        (metadata) => {
-          issuer = metadata.issuer
-          return metadata
-        },
-        (err: unknown) => {
-          pending = undefined // a failed discovery is tried again on the next call
-          throw err
-        },
-      )
-      return untilAborted(pending, signal)
-    }
   }
 
   const resolved: ResolvedConfig = {
     clientId: c.clientId,
     clientAuth,
-    get issuer() {
-      return issuer
-    },
+    issuer: metadata?.issuer ?? c.issuer!,
+    ...(metadata !== undefined && { metadata }),
+    discovery: {},
     allowInsecureRequests,
     http,
-    server,
     ...(c.clientSecret !== undefined && { clientSecret: c.clientSecret }),
     ...(c.privateKey !== undefined && { privateKey: c.privateKey }),
     ...(c.dpop !== undefined && { dpop: c.dpop }),
     ...(c.audience !== undefined && { audience: c.audience }),
   }
   return resolved
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(abortError(signal))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
-}
-
-async function discover(issuer: URL, configured: string, http: HttpSettings, allowInsecureRequests: boolean): Promise<oauth.AuthorizationServer> {
-  const o = await loadFlow()
-  let res: Response | undefined
-  try {
-    res = await o.discoveryRequest(issuer, {
-      [o.customFetch]: customFetch(http, { idempotent: true }),
-      [o.allowInsecureRequests]: allowInsecureRequests,
-    })
-    // oauth4webapi compares the issuers as URLs, as authcode/api does.
-    return await o.processDiscoveryResponse(issuer, res)
-  } catch (err) {
-    const e = err as { code?: unknown; cause?: { attribute?: unknown; body?: { issuer?: unknown } } } | null
-    if (e?.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && e.cause?.attribute === 'issuer') {
-      // A configuration mistake, not an outage: the provider calls itself something else.
-      throw issuerMismatch(configured, e.cause.body?.issuer)
-    }
-    throw await toError(err, { response: res, endpoint: 'discovery', secrets: [] })
-  }
 }

@@ -1,7 +1,8 @@
 // verifyIdToken: a full check of an ID token received from elsewhere, signature included.
 import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
 import { AuthcodeError, ConfigError, IdTokenError } from '../errors.js'
-import { checkOrganization } from '../organization.js'
+import { requireText } from '../lib/checks.js'
+import { checkOrganization } from '../auth0.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../lib/standard-schema.js'
 import type { IdTokenClaims } from '../token-set.js'
 import { NoMatchingKeyError, cachedIssuerKeys } from './keys.js'
@@ -68,7 +69,7 @@ export async function verifyIdToken<S extends StandardSchemaV1 | undefined = und
 ): Promise<IdTokenClaims & InferClaims<S>> {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
   const o = options
-  if (typeof o.clientId !== 'string' || o.clientId === '') throw new ConfigError('clientId', 'must be a non-empty string')
+  requireText(o.clientId, 'clientId')
   if (typeof idToken !== 'string' || idToken.split('.').length !== 3) throw new IdTokenError('The ID token is not a signed JWT')
   const algorithms = o.algorithms ?? ['RS256']
   if (algorithms.some((a) => a.toLowerCase() === 'none' || a.startsWith('HS'))) {

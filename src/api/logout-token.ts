@@ -1,6 +1,7 @@
 // verifyLogoutToken: OpenID Connect Back-Channel Logout tokens, checked before a session is ended.
 import { type JWTPayload, jwtVerify, errors as joseErrors } from 'jose'
 import { AuthcodeError, ConfigError, LogoutTokenError } from '../errors.js'
+import { requireText } from '../lib/checks.js'
 import { isObject } from '../lib/shape.js'
 import { cachedIssuerKeys } from './keys.js'
 
@@ -75,7 +76,7 @@ export interface LogoutTokenClaims {
 export async function verifyLogoutToken(token: string, options: VerifyLogoutTokenOptions): Promise<LogoutTokenClaims> {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
   const o = options
-  if (typeof o.clientId !== 'string' || o.clientId === '') throw new ConfigError('clientId', 'must be a non-empty string')
+  requireText(o.clientId, 'clientId')
   const algorithms = o.algorithms ?? ['RS256']
   if (algorithms.some((a) => a.toLowerCase() === 'none' || a.startsWith('HS'))) throw new ConfigError('algorithms', 'asymmetric algorithms only')
   if (typeof token !== 'string' || token.split('.').length !== 3) throw new LogoutTokenError('The logout token is not a signed JWT')

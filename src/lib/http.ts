@@ -1,6 +1,9 @@
 // The one place that calls fetch: per-request timeout, the caller's signal, bounded retries, Retry-After.
 import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError, bareCopy, redact } from '../errors.js'
 
+/** The largest delay setTimeout honours: it fires at once for anything above 2^31 - 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647
+
 /** Transport settings shared by every request of one client. Defaults live in config.ts. */
 export interface HttpSettings {
   fetch: typeof fetch
@@ -363,4 +366,17 @@ export async function getPublicJson(
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * Options every network call takes.
+ *
+ * @example
+ * ```ts
+ * const profile = await client.userinfo(accessToken, { signal: AbortSignal.timeout(2_000) })
+ * ```
+ */
+export interface RequestOptions {
+  /** Aborts the request (and any retry wait); the call then throws {@link AbortError}. */
+  signal?: AbortSignal
 }

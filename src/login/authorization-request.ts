@@ -1,7 +1,9 @@
 // createAuthorizationRequest: starts a login (state, nonce, PKCE, optional PAR) and returns the transaction to keep.
-import { type AuthorizeOptions, type BuildAuthorizeUrlParams, buildAuthorizeUrl, scopeString } from './authorize.js'
+import { type AuthorizeOptions, type BuildAuthorizeUrlParams, buildAuthorizeUrl } from './authorize.js'
+import { scopeString } from '../lib/checks.js'
 import { type ClientConfig, resolveConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
+import { serverMetadata } from '../provider/discovery.js'
 import { dpopThumbprint, pushAuthorization } from '../provider/par.js'
 import { randomTokens, s256 } from './random.js'
 
@@ -84,7 +86,7 @@ export async function createAuthorizationRequest(
   if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
   const redirectUri = p.redirectUri // buildAuthorizeUrl checks it
   const scope = scopeString(p.scope ?? DEFAULT_SCOPE)
-  const server = await resolved.server(p.signal)
+  const server = await serverMetadata(resolved, p.signal)
   if (typeof server.authorization_endpoint !== 'string') {
     throw new ConfigError('issuer', 'the provider advertises no authorization_endpoint')
   }

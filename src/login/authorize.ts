@@ -1,6 +1,7 @@
 // The /authorize URL and its parameter checks, and Auth0 organization invitations.
 import { normalizeDomain } from '../auth0.js'
 import { CallbackError, ConfigError } from '../errors.js'
+import { checkRedirectUri, httpUrl, requireUrlText, scopeString, wellFormed } from '../lib/checks.js'
 
 /**
  * The optional parameters of an authorization request, shared by {@link buildAuthorizeUrl}
@@ -76,49 +77,6 @@ const OPTIONS =
   'prompt connection loginHint screenHint maxAge uiLocales responseMode'
 let params: (readonly [option: string, name: string])[] | undefined
 
-// A lone UTF-16 surrogate cannot be sent: URL encoding would silently turn it into U+FFFD.
-// (With the u flag a well-formed pair is one code point, so only a lone surrogate matches.)
-function wellFormed<T>(value: T, field: string): T {
-  if (/\p{Surrogate}/u.test(value as string)) throw new ConfigError(field, 'has a lone UTF-16 surrogate')
-  return value
-}
-
-export function requireText(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
-  return wellFormed(value, field)
-}
-
-/** An absolute http(s) URL, parsed. */
-export function httpUrl(value: unknown, field: string): URL {
-  const text = requireText(value, field)
-  let url: URL | undefined
-  try {
-    url = new URL(text)
-  } catch {}
-  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') throw new ConfigError(field, 'must be an absolute http(s) URL')
-  return url
-}
-
-/** Checks a redirect URI: absolute http(s), no fragment (Auth0 drops everything after `#`). */
-export function checkRedirectUri(value: unknown, field = 'redirectUri'): string {
-  httpUrl(value, field)
-  const text = value as string
-  if (text.includes('#')) throw new ConfigError(field, 'must not have a fragment ("#")')
-  return text
-}
-
-/** Normalizes a scope given as a string or an array to one space-separated string. */
-export function scopeString(scope: string | string[] | undefined, field = 'scope'): string | undefined {
-  if (scope === undefined) return undefined
-  const parts = Array.isArray(scope) ? scope : [scope]
-  for (const part of parts) {
-    if (typeof part !== 'string') throw new ConfigError(field, 'must be a string or an array of strings')
-    wellFormed(part, field)
-  }
-  const joined = parts.join(' ').split(/\s+/).filter(Boolean).join(' ')
-  return joined === '' ? undefined : joined
-}
-
 /**
  * Builds the `/authorize` URL to send the user to (`response_type=code`). Pure: no I/O, no
  * randomness; give it the `state` (and `nonce`, `codeChallenge`) you stored.
@@ -163,7 +121,7 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
         break
       case 'clientId':
       case 'state':
-        value = requireText(value, key)
+        value = requireUrlText(value, key)
         break
       case 'redirectUri':
         value = checkRedirectUri(value)
@@ -187,7 +145,7 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
         if (value !== undefined && value !== 'query' && value !== 'form_post') throw new ConfigError(key, 'must be "query" or "form_post"')
         break
       default:
-        if (value !== undefined) requireText(value, key)
+        if (value !== undefined) requireUrlText(value, key)
     }
     // (max_age: a safe integer, which URLSearchParams writes in plain decimal digits)
     if (value !== undefined) q.set(name, value as string)

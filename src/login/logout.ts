@@ -1,8 +1,9 @@
 // The logout URL: Auth0's /v2/logout, or any provider's OpenID Connect end_session_endpoint.
-import { checkRedirectUri, httpUrl, requireText } from './authorize.js'
+import { checkRedirectUri, httpUrl, requireUrlText } from '../lib/checks.js'
 import { type ClientConfig, resolveConfig } from '../config.js'
 import { normalizeDomain } from '../auth0.js'
 import { ConfigError } from '../errors.js'
+import { serverMetadata } from '../provider/discovery.js'
 
 /**
  * Parameters of {@link buildLogoutUrl}.
@@ -93,7 +94,7 @@ async function logoutUrlFor(config: ClientConfig, p: LogoutParams): Promise<URL>
     if (p[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = p[key]
   }
   if (config.domain !== undefined) return logoutUrl({ ...options, domain: config.domain })
-  const server = await resolved.server(p.signal)
+  const server = await serverMetadata(resolved, p.signal)
   if (typeof server.end_session_endpoint !== 'string') {
     throw new ConfigError('issuer', 'the provider advertises no end_session_endpoint (OpenID Connect RP-initiated logout): end the session in your app alone, or see the provider\'s documentation for its logout URL')
   }
@@ -108,9 +109,9 @@ async function logoutUrlFor(config: ClientConfig, p: LogoutParams): Promise<URL>
 
 function logoutUrl(p: BuildLogoutUrlParams): URL {
   if (typeof p !== 'object' || p === null) throw new ConfigError('params', 'must be an object')
-  const clientId = requireText(p.clientId, 'clientId')
+  const clientId = requireUrlText(p.clientId, 'clientId')
   const returnTo = p.returnTo === undefined ? undefined : checkRedirectUri(p.returnTo, 'returnTo')
-  const idTokenHint = p.idTokenHint === undefined ? undefined : requireText(p.idTokenHint, 'idTokenHint')
+  const idTokenHint = p.idTokenHint === undefined ? undefined : requireUrlText(p.idTokenHint, 'idTokenHint')
   const endpoint = p.endpoint ?? (idTokenHint !== undefined || p.endSessionEndpoint !== undefined ? 'oidc' : 'v2')
   if (endpoint !== 'v2' && endpoint !== 'oidc') throw new ConfigError('endpoint', 'must be "v2" or "oidc"')
   let url: URL

@@ -1,5 +1,5 @@
 // Turns what oauth4webapi and fetch throw into authcode's typed errors, with fixes in the message and no secret.
-import type { Flow } from './session.js'
+import { type Flow, loadFlow } from './load.js'
 import {
   AuthcodeError,
   bareCopy as bare,
@@ -39,7 +39,7 @@ const ENDPOINT_NAMES: Record<ErrorContext['endpoint'], string> = {
   discovery: 'the discovery document',
   userinfo: 'the userinfo endpoint',
   revocation: 'the revocation endpoint',
-  par: 'the pushed authorization request endpoint',
+  par: 'the PAR endpoint',
   api: 'the API',
 }
 
@@ -73,7 +73,7 @@ function retryAfterOf(response?: Response): number | undefined {
 
 /**
  * Maps any thrown value of a request/response step to an {@link AuthcodeError}. `oauth` is
- * oauth4webapi as loaded by token-request.ts (this module does not import it, so importing
+ * oauth4webapi as loaded by load.ts (this module does not import it statically, so importing
  * authcode does not load it).
  */
 export async function toAuthcodeError(err: unknown, ctx: ErrorContext, oauth: Flow): Promise<AuthcodeError> {
@@ -161,4 +161,9 @@ export async function toAuthcodeError(err: unknown, ctx: ErrorContext, oauth: Fl
   return new ResponseError(status, `Could not process the answer of ${where}: ${message}`, {
     ...(err instanceof Error && { cause: bareCopy(err) }),
   })
+}
+
+/** Maps a failure to a typed AuthcodeError, loading oauth4webapi's error codes first. */
+export async function toError(err: unknown, ctx: ErrorContext): Promise<Error> {
+  return toAuthcodeError(err, ctx, await loadFlow())
 }

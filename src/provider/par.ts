@@ -1,7 +1,8 @@
 // Pushed authorization requests (RFC 9126) and the DPoP key thumbprint: what an authorization
 // request needs from the client's credentials. Used by createAuthorizationRequest and TokenClient.
 import type { ResolvedConfig } from '../config.js'
-import type { RequestOptions } from '../tokens/grants.js'
+import type { RequestOptions } from '../lib/http.js'
+import { loadPar } from './load.js'
 import { call, requestOptions, session } from './session.js'
 
 /** Pushes authorization parameters with client authentication; returns the request_uri. Internal. */
@@ -11,7 +12,7 @@ export async function pushAuthorization(
   options: RequestOptions = {},
 ): Promise<{ requestUri: string; expiresIn: number }> {
   const s = await session(config, options.signal)
-  const more = await import('./chunks/par.js')
+  const more = await loadPar()
   const body = new URLSearchParams(params)
   body.delete('client_id') // the client authentication adds it
   const par = await call(

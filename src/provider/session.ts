@@ -3,23 +3,11 @@
 // the mapping of whatever fails to a typed, secret-free error.
 import type * as oauth from 'oauth4webapi'
 import type { ResolvedConfig } from '../config.js'
-import { ConfigError } from '../errors.js'
 import { type Hold, customFetch, requestSecrets } from '../lib/http.js'
-import { type ErrorContext, toAuthcodeError } from './error-mapping.js'
+import { serverMetadata } from './discovery.js'
+import { type ErrorContext, toError } from './error-mapping.js'
+import { type Flow, loadFlow } from './load.js'
 
-/** oauth4webapi's discovery, code and refresh functions. */
-export type Flow = typeof import('./chunks/flow.js')
-
-let flow: Promise<Flow> | undefined
-/** Loads oauth4webapi's flow functions once, on first use. */
-export function loadFlow(): Promise<Flow> {
-  return (flow ??= import('./chunks/flow.js'))
-}
-
-/** Maps a failure to a typed AuthcodeError. */
-export async function toError(err: unknown, ctx: ErrorContext): Promise<Error> {
-  return toAuthcodeError(err, ctx, await loadFlow())
-}
 
 /** One client at one server, ready to make requests. */
 export interface Session {
@@ -42,7 +30,7 @@ const sessions = new WeakMap<ResolvedConfig, Session>()
 export async function session(config: ResolvedConfig, signal?: AbortSignal): Promise<Session> {
   const known = sessions.get(config)
   if (known !== undefined) return known
-  const [o, as] = await Promise.all([loadFlow(), config.server(signal)])
+  const [o, as] = await Promise.all([loadFlow(), serverMetadata(config, signal)])
   const client: oauth.Client = { client_id: config.clientId }
   let auth: oauth.ClientAuth
   switch (config.clientAuth) {
@@ -105,11 +93,23 @@ export function requestOptions(
 }
 
 /**
- * Runs a request and its processing; maps whatever fails to a typed, secret-free error.
- * `request` gets the holds to pass to {@link requestOptions}: the reply's body is then read by
- * `handle` straight from the response, still under the request's timer, which ends here.
- * RFC 9449 §8: a server that wants a fresh DPoP nonce refuses the request before acting on it
- * (a code is not spent), so one retry with the nonce it sent is safe.
+ * Sends once more when the server asked for a DPoP nonce (RFC 9449 §8): it refuses the request
+ * before acting on it (a code is not spent), so one retry with the nonce it sent is safe.
+ */
+export async function retryOnDpopNonce<T>(s: Session, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send()
+  } catch (err) {
+    if (s.dpop !== undefined && s.o.isDPoPNonceError(err)) return send()
+    throw err
+  }
+}
+
+/**
+ * Runs a request and its processing (with {@link retryOnDpopNonce}); maps whatever fails to a
+ * typed, secret-free error. `request` gets the holds to pass to {@link requestOptions}: the
+ * reply's body is then read by `handle` straight from the response, still under the request's
+ * timer, which ends here.
  */
 export async function call<T>(
   s: Session,
@@ -118,31 +118,23 @@ export async function call<T>(
   handle: (res: Response) => Promise<T>,
 ): Promise<T> {
   let response: Response | undefined
+  let held: Hold | undefined
   const holds: Hold[] = []
   try {
-    for (let attempt = 0; ; attempt++) {
-      let held: Hold | undefined
-      try {
-        response = await request(holds)
-        held = holds[holds.length - 1]
-        return await (held === undefined ? handle(response) : Promise.race([handle(response), held.expired]))
-      } catch (err) {
-        if (attempt === 0 && s.dpop !== undefined && s.o.isDPoPNonceError(err)) continue
-        // Mapping may read an error body; a held one is still under the timer.
-        const mapped = toError(err, { ...ctx, response, secrets: [...s.secrets, ...ctx.secrets] })
-        throw await (held === undefined ? mapped : Promise.race([mapped, held.expired]))
-      }
-    }
+    return await retryOnDpopNonce(s, async () => {
+      held = undefined
+      response = await request(holds)
+      held = holds[holds.length - 1]
+      return await (held === undefined ? handle(response) : Promise.race([handle(response), held.expired]))
+    })
+  } catch (err) {
+    // Mapping may read an error body; a held one is still under the timer.
+    const mapped = toError(err, { ...ctx, response, secrets: [...s.secrets, ...ctx.secrets] })
+    throw await (held === undefined ? mapped : Promise.race([mapped, held.expired]))
   } finally {
     for (const hold of holds) hold.release()
     // A held body nobody read (a status oauth4webapi refused before reading) would keep its
     // connection busy until garbage collection.
     if (holds.length > 0 && response !== undefined && !response.bodyUsed) response.body?.cancel().catch(() => {})
   }
-}
-
-/** A required string parameter. */
-export function requireText(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string')
-  return value
 }

@@ -1,5 +1,6 @@
 // withWebLocks: a TokenStorage whose withLock is a Web Locks API lock, shared by every tab and worker of an origin.
 import { ConfigError, LockTimeoutError } from '../errors.js'
+import { MAX_TIMER_MS } from '../lib/http.js'
 import type { TokenSet } from '../token-set.js'
 import type { TokenStorage } from './token-storage.js'
 import { WebStorageTokenStorage } from './web-storage.js'
@@ -26,8 +27,6 @@ export interface WebLocksOptions {
 
 const DEFAULT_PREFIX = 'authcode:'
 const DEFAULT_TIMEOUT_MS = 10_000
-// The largest delay setTimeout honours; anything above fires at once.
-const MAX_TIMER_MS = 2_147_483_647
 
 /**
  * Wraps a {@link TokenStorage} so that a {@link TokenManager} refreshes at most once across

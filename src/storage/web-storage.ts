@@ -1,5 +1,6 @@
 // Browser TokenStorages shared by the tabs of an origin: IndexedDBTokenStorage (consistent across tabs, for withWebLocks) and WebStorageTokenStorage (localStorage).
 import { ConfigError } from '../errors.js'
+import { requireText } from '../lib/checks.js'
 import type { TokenSet } from '../token-set.js'
 import type { TokenStorage } from './token-storage.js'
 
@@ -59,8 +60,8 @@ export class IndexedDBTokenStorage implements TokenStorage {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
     const database = options.database ?? 'authcode'
     const store = options.store ?? 'tokens'
-    if (typeof database !== 'string' || database === '') throw new ConfigError('database', 'must be a non-empty string')
-    if (typeof store !== 'string' || store === '') throw new ConfigError('store', 'must be a non-empty string')
+    requireText(database, 'database')
+    requireText(store, 'store')
     let factory: IDBFactory | undefined
     try {
       factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB

@@ -1,26 +1,16 @@
 // The code and refresh grants: plain functions for `import { exchangeCode } from 'authcode'` in
 // any framework, and the implementation TokenClient's methods call. They reach only what these
 // two grants need, so a bundle of them leaves TokenClient's other calls out.
-import { checkRedirectUri, scopeString } from '../login/authorize.js'
+import { checkRedirectUri, requireText, scopeString } from '../lib/checks.js'
 import { type ClientConfig, type ResolvedConfig, resolveConfig } from '../config.js'
 import { ConfigError, IdTokenError } from '../errors.js'
-import { checkOrganization } from '../organization.js'
+import { checkOrganization } from '../auth0.js'
+import type { RequestOptions } from '../lib/http.js'
 import { type InferClaims, type StandardSchemaV1, validateWithSchema } from '../lib/standard-schema.js'
-import { call, requestOptions, requireText, session } from '../provider/session.js'
+import { call, requestOptions, session } from '../provider/session.js'
 import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from '../token-set.js'
 
-/**
- * Options every network call takes.
- *
- * @example
- * ```ts
- * const profile = await client.userinfo(accessToken, { signal: AbortSignal.timeout(2_000) })
- * ```
- */
-export interface RequestOptions {
-  /** Aborts the request (and any retry wait); the call then throws {@link AbortError}. */
-  signal?: AbortSignal
-}
+export type { RequestOptions }
 
 /**
  * Parameters of {@link TokenClient.exchangeCode}. The {@link AuthorizationTransaction} from

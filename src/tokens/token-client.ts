@@ -1,19 +1,17 @@
 // TokenClient: the grants at the token endpoint (code, refresh, client credentials), revocation and userinfo.
-import { scopeString } from '../login/authorize.js'
+import { requireText, scopeString } from '../lib/checks.js'
 import { type ClientConfig, type ResolvedConfig, resolveConfig } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { type ExchangeCodeParams, type RefreshParams, type RequestOptions, exchangeWith, refreshWith } from './grants.js'
 import type { InferClaims, StandardSchemaV1 } from '../lib/standard-schema.js'
+import { issuerOf } from '../provider/discovery.js'
+import { type More, loadMore } from '../provider/load.js'
 import { dpopThumbprint, pushAuthorization } from '../provider/par.js'
-import { type Session, call, requestOptions, requireText, session, toError } from '../provider/session.js'
+import { toError } from '../provider/error-mapping.js'
+import { type Session, call, requestOptions, retryOnDpopNonce, session } from '../provider/session.js'
 import { type IdTokenClaims, type TokenSet, epochSeconds, toTokenSet } from '../token-set.js'
 
 export type { ExchangeCodeParams, RefreshParams, RequestOptions } from './grants.js'
-
-// oauth4webapi's functions for the calls beyond the code and refresh grants, loaded on first use.
-type More = typeof import('../provider/chunks/more.js')
-let more: Promise<More> | undefined
-const loadMore = (): Promise<More> => (more ??= import('../provider/chunks/more.js'))
 
 /**
  * Parameters of {@link TokenClient.clientCredentials}.
@@ -74,7 +72,7 @@ export class TokenClient {
    * exactly as its discovery document spells it (`https://accounts.google.com`, no slash).
    */
   get issuer(): string {
-    return this.#config.issuer
+    return issuerOf(this.#config)
   }
 
   /** The client ID this client authenticates as. */
@@ -139,7 +137,7 @@ export class TokenClient {
    * ```
    */
   async fetchWithDpop(accessToken: string, input: RequestInfo | URL, init: RequestInit = {}, fetchImpl: typeof fetch = globalThis.fetch): Promise<Response> {
-    if (this.#config.dpop === undefined) throw new ConfigError('dpop', 'a DPoP token needs the key pair it is bound to: set dpop in the config')
+    if (this.#config.dpop === undefined) throw new ConfigError('dpop', 'a DPoP token needs its key pair: set dpop in the config')
     const [s, more] = await this.#session(init.signal ?? undefined)
     const request = new Request(input, init)
     const body = request.body === null ? null : await request.arrayBuffer()
@@ -152,15 +150,12 @@ export class TokenClient {
         [s.o.allowInsecureRequests]: this.#config.allowInsecureRequests,
         ...(init.signal ? { signal: init.signal } : {}),
       })
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send()
-      } catch (err) {
-        if (attempt === 0 && s.o.isDPoPNonceError(err)) continue
-        // Any other challenge (an expired or invalid token): hand back the API's own answer.
-        if (err instanceof more.WWWAuthenticateChallengeError) return err.response
-        throw await toError(err, { endpoint: 'api', secrets: [accessToken] })
-      }
+    try {
+      return await retryOnDpopNonce(s, send)
+    } catch (err) {
+      // Any other challenge (an expired or invalid token): hand back the API's own answer.
+      if (err instanceof more.WWWAuthenticateChallengeError) return err.response
+      throw await toError(err, { endpoint: 'api', secrets: [accessToken] })
     }
   }
 

@@ -1,5 +1,6 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
 import { AbortError, AuthcodeError, ConfigError, IdTokenError, LoginRequiredError, OAuthError, TimeoutError } from '../errors.js'
+import { requireText } from '../lib/checks.js'
 import { describeUrl, networkError, requestSecrets } from '../lib/http.js'
 import { MemoryStorage } from '../storage/memory.js'
 import type { TokenStorage } from '../storage/token-storage.js'
@@ -355,5 +356,5 @@ function apiUrl(input: RequestInfo | URL, allowHttp: boolean): URL {
 }
 
 function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key === '') throw new ConfigError('key', 'must be a non-empty string')
+  requireText(key, 'key')
 }

@@ -1,0 +1,22 @@
+// The parts of oauth4webapi, loaded on first use: importing authcode parses none of it, and a
+// bundler keeps only what each chunk names. Every lazy import of the library goes through here.
+
+/** oauth4webapi's discovery, code and refresh functions, and the error codes they throw. */
+export type Flow = typeof import('./chunks/flow.js')
+/** oauth4webapi's client credentials, revocation, userinfo and DPoP-protected requests. */
+export type More = typeof import('./chunks/more.js')
+/** oauth4webapi's pushed authorization requests. */
+export type Par = typeof import('./chunks/par.js')
+
+/** A loader that imports its chunk once, on the first call, and gives every caller that promise. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined
+  return () => (loaded ??= load())
+}
+
+/** Loads the flow chunk (discovery, code and refresh grants). */
+export const loadFlow = /* @__PURE__ */ once(() => import('./chunks/flow.js'))
+/** Loads the chunk of TokenClient's other calls. */
+export const loadMore = /* @__PURE__ */ once(() => import('./chunks/more.js'))
+/** Loads the PAR chunk. */
+export const loadPar = /* @__PURE__ */ once(() => import('./chunks/par.js'))
