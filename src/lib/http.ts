@@ -1,5 +1,6 @@
 // The one place that calls fetch: per-request timeout, the caller's signal, bounded retries, Retry-After.
-import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError, bareCopy, redact } from '../errors.js'
+import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError } from '../errors.js'
+import { bareCopy, redact } from './redact.js'
 
 /** The largest delay setTimeout honours: it fires at once for anything above 2^31 - 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647

@@ -1,15 +1,7 @@
 // Turns what oauth4webapi and fetch throw into authcode's typed errors, with fixes in the message and no secret.
 import { type Flow, loadFlow } from './load.js'
-import {
-  AuthcodeError,
-  bareCopy as bare,
-  ConfigError,
-  IdTokenError,
-  NetworkError,
-  OAuthError,
-  ResponseError,
-  redact,
-} from '../errors.js'
+import { AuthcodeError, ConfigError, IdTokenError, NetworkError, OAuthError, ResponseError } from '../errors.js'
+import { bareCopy as bare, redact } from '../lib/redact.js'
 import { failureReason, parseRetryAfter } from '../lib/http.js'
 import type * as oauth4webapi from 'oauth4webapi'
 
