@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { InvalidTokenError } from 'authcode/api'
-import { checkDpopProof, jtiCache } from '../src/api/dpop.js'
+import { checkDpopProof, jtiCache } from '../../src/api/dpop.js'
 
 const URL_ = 'https://api.example.com/contacts'
 const ACCESS_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl'

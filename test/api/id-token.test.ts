@@ -1,5 +1,6 @@
+// verifyIdToken: ID tokens received from elsewhere, checked in full (signature, claims, organizations, custom claims).
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose'
+import { SignJWT, UnsecuredJWT, type JWTHeaderParameters, type JWTPayload } from 'jose'
 import { z } from 'zod'
 import {
   ConfigError,
@@ -13,7 +14,9 @@ import {
   type StandardSchemaV1,
   type VerifyIdTokenOptions,
 } from 'authcode/api'
-import { HttpResponse, http, server, useMockServer } from './helpers/auth0.js'
+import { HttpResponse, http, server, useMockServer } from '../helpers/auth0.js'
+import { rejection } from '../helpers/outcome.js'
+import { type Signer, makeSigner, now, flipSignature } from '../helpers/signers.js'
 
 const log = useMockServer()
 
@@ -25,18 +28,6 @@ const JWKS_URL = `https://${DOMAIN}/.well-known/jwks.json`
 const CLIENT_ID = 'k5u3o2fiAA8XweXEEX604KCwCjzjtMU6'
 const NONCE = 'n-0S6_WzA2Mj'
 
-interface Signer {
-  alg: string
-  kid: string
-  privateKey: CryptoKey
-  jwk: JWK
-}
-
-async function makeSigner(kid: string, alg: 'RS256' | 'ES256' = 'RS256'): Promise<Signer> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
-  return { alg, kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } }
-}
-
 const signers = (async () => ({
   a: await makeSigner('id-key-a'),
   impostor: await makeSigner('id-key-a'),
@@ -47,10 +38,6 @@ beforeEach(async () => {
   const s = await signers
   server.use(http.get(JWKS_URL, () => HttpResponse.json({ keys: [s.a.jwk] })))
 })
-
-function now(): number {
-  return Math.floor(Date.now() / 1000)
-}
 
 /** An Auth0 ID token's claims for CLIENT_ID; `extra` overrides (undefined removes). */
 function idClaims(extra: Record<string, unknown> = {}): JWTPayload {
@@ -82,15 +69,6 @@ function options(extra: OptionOverrides = {}): VerifyIdTokenOptions {
   return merged as unknown as VerifyIdTokenOptions
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  )
-  if (outcome.ok) throw new Error(`expected a rejection, but the call resolved with ${JSON.stringify(outcome.value)}`)
-  return outcome.error
-}
-
 /** verifyIdToken refuses the token with an IdTokenError whose message matches, and that never shows the token. */
 async function expectIdTokenError(token: string, opts: VerifyIdTokenOptions<StandardSchemaV1 | undefined>, message: RegExp): Promise<IdTokenError> {
   const err = await rejection(verifyIdToken(token, opts))
@@ -103,12 +81,6 @@ async function expectIdTokenError(token: string, opts: VerifyIdTokenOptions<Stan
     for (const piece of pieces) expect(text).not.toContain(piece)
   }
   return idErr
-}
-
-function flipSignature(token: string): string {
-  const [header, payload, signature] = token.split('.') as [string, string, string]
-  const i = Math.floor(signature.length / 2)
-  return `${header}.${payload}.${signature.slice(0, i)}${signature[i] === 'A' ? 'B' : 'A'}${signature.slice(i + 1)}`
 }
 
 describe('verifyIdToken with an Auth0 domain: valid tokens', () => {

@@ -15,6 +15,8 @@ import {
   type AccessTokenVerifierOptions,
   type JwksCache,
 } from 'authcode/api'
+import { rejection } from '../helpers/outcome.js'
+import { now } from '../helpers/signers.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -24,10 +26,6 @@ const signer = (async () => {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
   return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: 'provider-key', alg: 'RS256', use: 'sig' } as JWK }
 })()
-
-function now(): number {
-  return Math.floor(Date.now() / 1000)
-}
 
 /** A provider whose discovery document (at the issuer's well-known path) names `named`. */
 function provider(discoveryBase: string, named: string) {
@@ -56,22 +54,11 @@ async function sign(claims: Record<string, unknown>, header: Partial<JWTHeaderPa
   return new SignJWT(payload as JWTPayload).setProtectedHeader({ alg: 'RS256', kid: 'provider-key', ...header }).sign(s.privateKey)
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  const outcome = await promise.then(
-    (value: unknown) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  )
-  if (outcome.ok) throw new Error(`expected a rejection, but the call resolved with ${JSON.stringify(outcome.value)}`)
-  return outcome.error
-}
-
 const API = 'api://contacts'
 
 function accessClaims(iss: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { iss, sub: 'user-1', aud: API, iat: now(), exp: now() + 3600, ...extra }
 }
-
-// ==================================================================================================
 
 describe('issuers spelled without a trailing slash (Google, Okta)', () => {
   it.each([
