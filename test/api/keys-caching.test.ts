@@ -89,9 +89,8 @@ describe('createAccessTokenVerifier: JWKS caching', () => {
     expect(requestCount(log, JWKS_URL)).toBe(2)
   })
 
-  // BUG: jose answers a non-200 JWKS response with a plain JOSEError, which toInvalidToken
-  // (src/api/verifier.ts) turns into InvalidTokenError "The access token is malformed" — so an
-  // issuer outage answers 401 (log the user out) instead of 503.
+  // jose answers a non-200 JWKS response with a plain JOSEError; an issuer outage must still be a 503
+  // (try again), not a 401 that logs the user out.
   it('throws ResponseError or NetworkError, not InvalidTokenError, when the JWKS endpoint answers 500', async () => {
     server.use(http.get(JWKS_URL, () => new HttpResponse('internal error', { status: 500 })))
     const token = await validToken()

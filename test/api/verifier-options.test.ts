@@ -63,9 +63,8 @@ describe('createAccessTokenVerifier: WWW-Authenticate challenges (RFC 6750)', ()
     },
   )
 
-  // BUG: a header of just "Bearer" has no whitespace once trimmed, so the verifier reads it as a
-  // raw token ("Bearer  " too, once trimmed) and answers invalid_token "not a JWT (an opaque
-  // token…)"; extractBearerToken and RFC 6750 §3.1 make it a malformed request (invalid_request).
+  // A header of just "Bearer" has no whitespace once trimmed, and could be read as a raw token;
+  // extractBearerToken and RFC 6750 §3.1 make it a malformed request (invalid_request).
   it('answers invalid_request for a header of just "Bearer" (no token)', async () => {
     const err = (await rejection(domainVerifier()('Bearer'))) as InvalidTokenError
     expect(err).toBeInstanceOf(InvalidTokenError)
@@ -79,8 +78,8 @@ describe('createAccessTokenVerifier: WWW-Authenticate challenges (RFC 6750)', ()
     expectNoTokenIn(err, token)
   })
 
-  // BUG: RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E in error_description (no '"' and
-  // no '\'), but messages such as 'unknown "kid"' are put in with \" escapes.
+  // RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E in error_description (no '"' and no '\'),
+  // and messages such as 'unknown "kid"' quote names.
   it('keeps error_description within the RFC 6750 character set', async () => {
     await serveDefaultJwks()
     const token = await signWith((await signers).unpublished)
