@@ -1,3 +1,4 @@
+// Random values for a login (state, nonce, PKCE verifier and challenge, DPoP key pair), and the pure modules that load neither oauth4webapi nor zod.
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { ConfigError, createCodeChallenge, generateCodeVerifier, generateDpopKeyPair, generateNonce, generateState } from 'authcode'
@@ -137,7 +138,7 @@ describe('the pure modules', () => {
   // They are in every bundle that builds a URL or checks a callback; oauth4webapi and zod load
   // only where the token endpoint or configuration needs them.
   it.each(['login/random', 'login/authorize', 'login/callback', 'lib/checks', 'auth0'])('src/%s.ts imports neither oauth4webapi nor zod', (name) => {
-    const source = readFileSync(new URL(`../src/${name}.ts`, import.meta.url), 'utf8')
+    const source = readFileSync(new URL(`../../src/${name}.ts`, import.meta.url), 'utf8')
     // (A type-only import is erased from the build.)
     expect(source).not.toMatch(/^import (?!type )[^\n]*from ['"](oauth4webapi|zod)/m)
     expect(source).not.toMatch(/import\(['"](oauth4webapi|zod)/)

@@ -1,3 +1,4 @@
+// validateCallback: the redirect back from /authorize, checked before any code is exchanged.
 import { describe, expect, it } from 'vitest'
 import {
   type ExpectedCallback,
@@ -9,21 +10,12 @@ import {
   createAuthorizationRequest,
   validateCallback,
 } from 'authcode'
-import { CLIENT_ID, DOMAIN, ISSUER, REDIRECT_URI } from './helpers/auth0.js'
+import { CLIENT_ID, DOMAIN, ISSUER, REDIRECT_URI } from '../helpers/auth0.js'
+import { thrown } from '../helpers/outcome.js'
 
 const CODE = 'SplxlOBeZQQYbYS6WxSbIA'
 const STATE = 'xyzABC123'
 const expected: ExpectedCallback = { state: STATE }
-
-/** Runs fn and returns what it threw; fails the test when it does not throw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected the call to throw')
-}
 
 /** Asserts that no visible form of the error (message, toString, JSON) carries the code. */
 function expectNoCode(err: unknown, code = CODE): void {
