@@ -2,7 +2,9 @@
 // Only dpopProofs() reaches this file, so an API that does not import it bundles none of it.
 import { type JWK, type JWSHeaderParameters, compactVerify } from 'jose'
 import { ConfigError, InvalidTokenError } from '../errors.js'
+import { encode } from '../lib/base64url.js'
 import { isObject } from '../lib/shape.js'
+import { DPOP_ALGORITHMS } from '../lib/www-authenticate.js'
 
 /**
  * The request a DPoP proof must match: its `DPoP` header, method and URL.
@@ -94,16 +96,12 @@ export function dpopProofs(options?: DpopProofsOptions): DpopProofs {
   }
 }
 
-/** Algorithms a DPoP proof may use: asymmetric only. */
-export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA', 'Ed25519']
-
 const encoder = /* @__PURE__ */ new TextEncoder()
 const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true })
 
 /** SHA-256 of a string, base64url: the `ath` of a token, or a JWK thumbprint. */
 async function sha256(text: string): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return encode(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))))
 }
 
 /**
@@ -113,15 +111,14 @@ async function sha256(text: string): Promise<string> {
 function thumbprint(jwk: JWK): Promise<string> | undefined {
   const members = jwk.kty === 'EC' ? ['crv', 'kty', 'x', 'y'] : jwk.kty === 'OKP' ? ['crv', 'kty', 'x'] : jwk.kty === 'RSA' ? ['e', 'kty', 'n'] : []
   const required: Record<string, unknown> = {}
-  for (const m of members) required[m] = jwk[m as keyof JWK]
-  if (members.length === 0 || !members.every((m) => typeof required[m] === 'string')) return undefined
+  if (members.length === 0 || members.some((m) => typeof (required[m] = jwk[m as keyof JWK]) !== 'string')) return undefined
   return sha256(JSON.stringify(required))
 }
 
 /** The proof's own public key, from its `jwk` header (jose refuses a private or symmetric one). */
 function embeddedKey(header: JWSHeaderParameters): JWK {
   const jwk = header.jwk
-  if (!isObject(jwk)) throw new TypeError('no embedded jwk')
+  if (!isObject(jwk)) throw new TypeError('not a valid DPoP proof')
   return { ...jwk }
 }
 
@@ -155,14 +152,19 @@ export async function checkDpopProof(
   try {
     const result = await compactVerify(request.proof, embeddedKey, { algorithms: DPOP_ALGORITHMS })
     header = result.protectedHeader
-    const typ = header.typ?.toLowerCase()
-    if (typ !== 'dpop+jwt' && typ !== 'application/dpop+jwt') throw new TypeError('typ')
-    if (header.b64 === false && header.crit?.includes('b64') === true) throw new TypeError('b64')
     payload = JSON.parse(decoder.decode(result.payload)) as Record<string, unknown>
-    if (!isObject(payload)) throw new TypeError('claims')
-    // A proof's own time claims, when it has them, as any JWT's (no leeway, as before).
-    if (payload.exp !== undefined && (typeof payload.exp !== 'number' || payload.exp <= now)) throw new TypeError('exp')
-    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) throw new TypeError('nbf')
+    const typ = header.typ?.toLowerCase()
+    // Every failure here gets the one answer of the catch below.
+    if (
+      (typ !== 'dpop+jwt' && typ !== 'application/dpop+jwt') ||
+      (header.b64 === false && header.crit?.includes('b64') === true) ||
+      !isObject(payload) ||
+      // A proof's own time claims, when it has them, as any JWT's (no leeway).
+      (payload.exp !== undefined && (typeof payload.exp !== 'number' || payload.exp <= now)) ||
+      (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now))
+    ) {
+      throw new TypeError('not a valid DPoP proof')
+    }
   } catch {
     throw dpopError('The DPoP proof is not a valid dpop+jwt signed with its embedded key')
   }

@@ -1,6 +1,7 @@
 // Sealed values: a transaction or a token set encrypted into a JWE (dir, A256GCM) with a key derived from a secret.
 import type { AuthorizationTransaction } from '../login/authorization-request.js'
 import { ConfigError, SealError } from '../errors.js'
+import { decode, encode, isCanonical } from '../lib/base64url.js'
 import { isObject } from '../lib/shape.js'
 import type { TokenSet } from '../token-set.js'
 
@@ -123,15 +124,10 @@ async function derive(purpose: SealPurpose, secret: string): Promise<DerivedKey>
     ),
   )
   // The kid is a hash of the derived key, never of the secret: it only picks a key quickly.
-  const { base64url } = await loadJose()
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw))
   const key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
   raw.fill(0)
-  return { kid: base64url.encode(digest.subarray(0, KID_BYTES)), key }
-}
-
-function randomId(encode: (bytes: Uint8Array) => string): string {
-  return encode(crypto.getRandomValues(new Uint8Array(16)))
+  return { kid: encode(digest.subarray(0, KID_BYTES)), key }
 }
 
 /** Seals `data` for `purpose`. Internal to the cookie helpers; users call sealTransaction/sealSession. */
@@ -148,7 +144,7 @@ export async function sealData(
     purpose === 'transaction' ? DEFAULT_TRANSACTION_TTL_SECONDS : DEFAULT_SESSION_TTL_SECONDS,
   )
   const { kid, key } = await deriveKey(purpose, secrets[0] as string)
-  const { CompactEncrypt, base64url } = await loadJose()
+  const { CompactEncrypt } = await loadJose()
   const nowMs = Date.now()
   const payload: Record<string, unknown> = {
     d: data,
@@ -156,7 +152,7 @@ export async function sealData(
     // Rounded up, so a seal lives at least ttlSeconds.
     exp: Math.ceil((nowMs + ttl * 1000) / 1000),
   }
-  if (p.jti === true) payload.jti = randomId(base64url.encode)
+  if (p.jti === true) payload.jti = encode(crypto.getRandomValues(new Uint8Array(16)))
   return new CompactEncrypt(encoder.encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
     .encrypt(key)
@@ -169,19 +165,7 @@ function invalid(): SealError {
   )
 }
 
-// A base64url segment is canonical when its unused trailing bits are zero. Without this check a
-// changed last character can decode to the same bytes, and a changed seal would still open.
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-function isCanonicalSegment(segment: string): boolean {
-  if (!/^[A-Za-z0-9_-]*$/.test(segment)) return false
-  const rest = segment.length % 4
-  if (rest === 1) return false
-  if (rest === 0) return true
-  const last = B64URL.indexOf(segment[segment.length - 1] as string)
-  return rest === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0
-}
-
-function readKid(protectedHeader: string, decode: (input: string) => Uint8Array): string | undefined {
+function readKid(protectedHeader: string): string | undefined {
   try {
     const header: unknown = JSON.parse(decoder.decode(decode(protectedHeader)))
     if (typeof header === 'object' && header !== null && 'kid' in header && typeof header.kid === 'string') {
@@ -204,12 +188,14 @@ export async function openData(purpose: SealPurpose, sealed: unknown, options: O
   const secrets = checkSecrets(options.secret)
   if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_LENGTH) throw invalid()
   const parts = sealed.split('.')
-  if (parts.length !== 5 || parts[1] !== '' || !parts.every(isCanonicalSegment)) throw invalid()
+  // Canonical segments only: otherwise a changed last character can decode to the same bytes
+  // (jose's decoder allows it), and a changed seal would still open.
+  if (parts.length !== 5 || parts[1] !== '' || !parts.every(isCanonical)) throw invalid()
 
   const keys = await Promise.all(secrets.map((secret) => deriveKey(purpose, secret)))
-  const { base64url, compactDecrypt } = await loadJose()
+  const { compactDecrypt } = await loadJose()
   // The key the kid names first, then every other one (a kid can collide or be missing).
-  const kid = readKid(parts[0] as string, base64url.decode)
+  const kid = readKid(parts[0] as string)
   const ordered = [...keys.filter((k) => k.kid === kid), ...keys.filter((k) => k.kid !== kid)]
   let plaintext: Uint8Array | undefined
   for (const { key } of ordered) {

@@ -1,5 +1,6 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
 import { AbortError, AuthcodeError, ConfigError, IdTokenError, LoginRequiredError, OAuthError, TimeoutError } from '../errors.js'
+import { decode } from '../lib/base64url.js'
 import { requireText } from '../lib/checks.js'
 import { describeUrl, networkError, requestSecrets } from '../lib/http.js'
 import { MemoryStorage } from '../storage/memory.js'
@@ -59,9 +60,7 @@ function jwtExpiry(token: string): number | undefined {
   const payload = token.split('.')
   if (payload.length !== 3 || !payload[1]) return undefined
   try {
-    const b64 = payload[1].replace(/-/g, '+').replace(/_/g, '/')
-    const bytes = Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0))
-    const exp: unknown = JSON.parse(textDecoder.decode(bytes)).exp
+    const exp: unknown = JSON.parse(textDecoder.decode(decode(payload[1]))).exp
     return typeof exp === 'number' && Number.isFinite(exp) ? Math.floor(exp) : undefined
   } catch {
     return undefined
