@@ -1,5 +1,6 @@
 // TokenSet: the camelCase form of a token endpoint response, and its expiry math.
 import type * as oauth from 'oauth4webapi'
+import { isObject } from './lib/shape.js'
 
 /**
  * Claims of a validated ID token. The standard ones are typed; Auth0's namespaced custom
@@ -77,6 +78,31 @@ export interface TokenSet<C extends IdTokenClaims = IdTokenClaims> {
   claims?: C
   /** Any other fields of the token response (Keycloak's `refresh_expires_in`, Entra's `ext_expires_in`, …). */
   extra?: TokenResponseExtra
+}
+
+/**
+ * True when `value` has the shape of a {@link TokenSet}: a non-empty `accessToken`, a
+ * `tokenType`, and each optional field that is present of its type (`expiresAt` a number;
+ * `refreshToken`, `idToken`, `scope` strings; `claims`, `extra` objects). Every token set
+ * {@link toTokenSet} makes passes. For what comes back from a store or a seal. Internal.
+ */
+export function isTokenSet(value: unknown): value is TokenSet {
+  return (
+    isObject(value) &&
+    typeof value.accessToken === 'string' &&
+    value.accessToken !== '' &&
+    typeof value.tokenType === 'string' &&
+    optional(value.expiresAt, 'number') &&
+    optional(value.refreshToken, 'string') &&
+    optional(value.idToken, 'string') &&
+    optional(value.scope, 'string') &&
+    (value.claims === undefined || isObject(value.claims)) &&
+    (value.extra === undefined || isObject(value.extra))
+  )
+}
+
+function optional(field: unknown, type: 'number' | 'string'): boolean {
+  return field === undefined || typeof field === type
 }
 
 /** Now, in epoch seconds. */

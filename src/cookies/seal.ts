@@ -3,7 +3,7 @@ import type { AuthorizationTransaction } from '../login/authorization-request.js
 import { ConfigError, SealError } from '../errors.js'
 import { decode, encode, isCanonical } from '../lib/base64url.js'
 import { isObject } from '../lib/shape.js'
-import type { TokenSet } from '../token-set.js'
+import { type TokenSet, isTokenSet } from '../token-set.js'
 
 /** What a seal holds; each purpose has its own key, so one never opens as the other. */
 export type SealPurpose = 'transaction' | 'session'
@@ -244,8 +244,8 @@ export function asTransaction(data: unknown): AuthorizationTransaction {
 }
 
 function asTokenSet(data: unknown): TokenSet {
-  if (!isObject(data) || typeof data.accessToken !== 'string' || typeof data.tokenType !== 'string') throw invalid()
-  return data as unknown as TokenSet
+  if (!isTokenSet(data)) throw invalid()
+  return data
 }
 
 /**
@@ -315,7 +315,7 @@ export async function openTransaction(sealed: string, options: OpenSealOptions):
  *
  * @throws {ConfigError} `field: "secret"` for a secret shorter than 32 characters;
  *   `field: "ttlSeconds"` for a ttl that is not a positive number; `field: "tokens"` when
- *   `tokens` has no `accessToken`/`tokenType`.
+ *   `tokens` is not a TokenSet (no `accessToken`/`tokenType`, or a field of the wrong type).
  * @example
  * ```ts
  * import { exchangeCode, sealSession, serializeChunkedCookie } from 'authcode'
@@ -326,9 +326,8 @@ export async function openTransaction(sealed: string, options: OpenSealOptions):
  * ```
  */
 export async function sealSession(tokens: TokenSet, options: SealOptions): Promise<string> {
-  if (!isObject(tokens) || typeof tokens.accessToken !== 'string' || typeof tokens.tokenType !== 'string') {
-    throw new ConfigError('tokens', 'must be a TokenSet with accessToken and tokenType')
-  }
+  // The check openSession makes, so that every seal made here opens.
+  if (!isTokenSet(tokens)) throw new ConfigError('tokens', 'must be a TokenSet with accessToken and tokenType')
   return sealData('session', tokens, options)
 }
 

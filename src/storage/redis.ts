@@ -1,6 +1,6 @@
 // RedisStorage: token sets shared by every instance through Redis, and the lock that makes them refresh once.
 import { ConfigError, LockTimeoutError } from '../errors.js'
-import type { TokenSet } from '../token-set.js'
+import { type TokenSet, isTokenSet } from '../token-set.js'
 import type { TokenStorage } from './token-storage.js'
 
 /**
@@ -131,15 +131,6 @@ function randomToken(): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function isTokenSet(value: unknown): value is TokenSet {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as TokenSet).accessToken === 'string' &&
-    typeof (value as TokenSet).tokenType === 'string'
-  )
 }
 
 /**

@@ -1,7 +1,7 @@
 // Browser TokenStorages shared by the tabs of an origin: IndexedDBTokenStorage (consistent across tabs, for withWebLocks) and WebStorageTokenStorage (localStorage).
 import { ConfigError } from '../errors.js'
 import { requireText } from '../lib/checks.js'
-import type { TokenSet } from '../token-set.js'
+import { type TokenSet, isTokenSet } from '../token-set.js'
 import type { TokenStorage } from './token-storage.js'
 
 /**
@@ -202,18 +202,6 @@ export class WebStorageTokenStorage implements TokenStorage {
   async delete(key: string): Promise<void> {
     this.#storage.removeItem(this.#prefix + key)
   }
-}
-
-function isTokenSet(value: unknown): value is TokenSet {
-  if (typeof value !== 'object' || value === null) return false
-  const v = value as Record<string, unknown>
-  return (
-    typeof v.accessToken === 'string' &&
-    v.accessToken !== '' &&
-    typeof v.tokenType === 'string' &&
-    (v.expiresAt === undefined || typeof v.expiresAt === 'number') &&
-    (v.refreshToken === undefined || typeof v.refreshToken === 'string')
-  )
 }
 
 function defaultLocalStorage(): Storage {
