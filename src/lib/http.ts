@@ -4,6 +4,8 @@ import { bareCopy, redact } from './redact.js'
 
 /** The largest delay setTimeout honours: it fires at once for anything above 2^31 - 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647
+/** The default `timeoutMs` of a request: 10 s for the headers (and, for the provider's answers, the body). */
+export const DEFAULT_TIMEOUT_MS = 10_000
 
 /** Transport settings shared by every request of one client. Defaults live in config.ts. */
 export interface HttpSettings {
@@ -305,6 +307,33 @@ export function customFetch(
       { method: options.method, headers: options.headers, body: options.body as BodyInit | null, redirect: options.redirect ?? 'manual' },
       policy,
     )
+}
+
+/**
+ * One request to an API with the user's token, for TokenManager.fetch: no retry, and the
+ * body left to the caller to read for as long as it likes. Without a signal of the caller's,
+ * the headers must come within `timeoutMs`; with one, the signal alone ends the wait.
+ *
+ * @throws {TimeoutError} no headers within `timeoutMs` (only without `init.signal`).
+ * @throws {AbortError} the caller's signal aborted.
+ * @throws {NetworkError} the API could not be reached; the request's credentials are redacted.
+ */
+export async function fetchApi(fetchFn: typeof fetch, input: RequestInfo | URL, init: RequestInit | undefined, timeoutMs: number): Promise<Response> {
+  const url = input instanceof Request ? input.url : String(input)
+  const signal = init?.signal
+  const timer = signal ? undefined : deadline(timeoutMs, url)
+  try {
+    return await (timer ? Promise.race([fetchFn(input, { ...init, signal: timer.controller.signal }), timer.expired]) : fetchFn(input, init))
+  } catch (err) {
+    if (err instanceof AuthcodeError) throw err
+    // The fetch may reject with its own abort error before our rejection is seen.
+    if (timer?.controller.signal.aborted) await timer.expired
+    if (signal?.aborted) throw abortError(signal)
+    // The access token (or DPoP proof) may be echoed by the runtime's error text.
+    throw networkError(err, url, requestSecrets(init?.headers ?? (input instanceof Request ? input.headers : undefined)))
+  } finally {
+    clearTimeout(timer?.timer)
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
 // TokenManager: stored tokens, a valid access token on demand, one refresh for many callers, and API calls.
-import { AbortError, AuthcodeError, ConfigError, IdTokenError, LoginRequiredError, OAuthError, TimeoutError } from '../errors.js'
+import { ConfigError, IdTokenError, LoginRequiredError, OAuthError } from '../errors.js'
 import { decode } from '../lib/base64url.js'
 import { requireText } from '../lib/checks.js'
-import { describeUrl, networkError, requestSecrets } from '../lib/http.js'
+import { DEFAULT_TIMEOUT_MS, fetchApi } from '../lib/http.js'
 import { MemoryStorage } from '../storage/memory.js'
 import type { TokenStorage } from '../storage/token-storage.js'
 import type { TokenClient } from './token-client.js'
@@ -144,25 +144,8 @@ export class TokenManager {
     this.#leeway = leeway
     const apiFetch = p.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args))
     // The API's own transport failures come out typed, like every other request's.
-    const timeoutMs = p.client.timeoutMs ?? 10_000
-    this.#fetch = async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input)
-      // Without a signal of the caller's, the API gets the client's timeout for its headers
-      // (the body is the caller's to read, for as long as it likes).
-      const controller = init?.signal ? undefined : new AbortController()
-      const timer = controller && setTimeout(() => controller.abort(), timeoutMs)
-      try {
-        return await apiFetch(input, controller ? { ...init, signal: controller.signal } : init)
-      } catch (err) {
-        if (err instanceof AuthcodeError) throw err
-        if (controller?.signal.aborted) throw new TimeoutError(`No answer from ${describeUrl(url)} within ${timeoutMs} ms (timeoutMs)`)
-        if (init?.signal?.aborted) throw new AbortError('The request was aborted by the caller', { cause: init.signal.reason })
-        // The access token (or DPoP proof) may be echoed by the runtime's error text.
-        throw networkError(err, url, requestSecrets(init?.headers ?? (input instanceof Request ? input.headers : undefined)))
-      } finally {
-        clearTimeout(timer)
-      }
-    }
+    const timeoutMs = p.client.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.#fetch = (input, init) => fetchApi(apiFetch, input, init, timeoutMs)
   }
 
   /** The storage this manager uses. */
