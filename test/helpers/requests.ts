@@ -15,8 +15,8 @@ export function onlyRequestTo(log: Recorded[], url: string): Recorded {
 }
 
 /** The form body as a sorted list of [name, value] pairs: shows extra, missing and repeated fields. */
-export function formEntries(form: URLSearchParams): Array<[string, string]> {
-  return [...form.entries()].sort(([a], [b]) => a.localeCompare(b))
+export function formEntries(form: URLSearchParams | undefined): Array<[string, string]> {
+  return [...(form?.entries() ?? [])].sort(([a], [b]) => a.localeCompare(b))
 }
 
 export function sorted(entries: Record<string, string>): Array<[string, string]> {
