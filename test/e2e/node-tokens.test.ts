@@ -1,32 +1,26 @@
-// The whole Authorization Code Flow in Node through the SDK's public API, against a real authorization server (scripts/auth-server.mjs, oidc-provider shaped like an Auth0 tenant).
-import { decodeJwt, decodeProtectedHeader } from 'jose'
+// Tokens in Node through the SDK's public API, against a real authorization server (scripts/auth-server.mjs, oidc-provider
+// shaped like an Auth0 tenant): refresh, userinfo, revocation, client authentication, sessions and logout.
+import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   AuthorizationError,
-  CallbackError,
   ConfigError,
-  IdTokenError,
   LoginRequiredError,
   MemoryStorage,
   OAuthError,
   TokenClient,
   TokenManager,
   buildLogoutUrl,
-  createAuthorizationRequest,
   exchangeCode,
   generateCodeVerifier,
   refreshTokens,
   validateCallback,
-  type AuthorizationTransaction,
-  type ClientConfig,
-  type CreateAuthorizationRequestParams,
   type TokenSet,
 } from 'authcode'
-import { InsufficientScopeError, InvalidTokenError, createAccessTokenVerifier, verifyIdToken } from 'authcode/api'
-import { type AuthServer, type AuthServerClient, CookieJar, browserLogin, locationOf, parseForm, send, startAuthServer } from './helpers/auth-server.js'
-
-const REDIRECT_URI = 'http://localhost:3000/callback'
-const SCOPE = 'openid profile email offline_access'
+import { InsufficientScopeError, InvalidTokenError, createAccessTokenVerifier } from 'authcode/api'
+import { type AuthServer, CookieJar, startAuthServer } from '../helpers/auth-server.js'
+import { rejection } from '../helpers/outcome.js'
+import { SCOPE, e2eLogins, followLogout } from '../helpers/e2e-login.js'
 
 let server: AuthServer
 beforeAll(async () => {
@@ -36,229 +30,7 @@ afterAll(async () => {
   await server?.close()
 })
 
-const user = () => server.users[0]!
-
-/** A ClientConfig for one of the server's applications (a new object: its own discovery cache). */
-function configFor(client: AuthServerClient, extra: Partial<ClientConfig> = {}): ClientConfig {
-  return { issuer: server.issuer, allowInsecureRequests: true, ...client, ...extra }
-}
-
-interface Login {
-  config: ClientConfig
-  transaction: AuthorizationTransaction
-  url: URL
-  callback: URL
-  form?: URLSearchParams
-  loginPage?: string
-  jar: CookieJar
-}
-
-/** createAuthorizationRequest, then a browser through /authorize and the login form to the callback. */
-async function authorize(config: ClientConfig, params: Partial<CreateAuthorizationRequestParams> = {}, jar?: CookieJar): Promise<Login> {
-  const { url, transaction } = await createAuthorizationRequest(config, { redirectUri: REDIRECT_URI, ...params })
-  const { email, password } = user()
-  const result = await browserLogin(url, { email, password, ...(jar !== undefined && { jar }) })
-  return { config, transaction, url, ...result }
-}
-
-/** The main login of these tests: the API as audience, refresh tokens, the Acme organization. */
-async function loginWithTokens(client: AuthServerClient = server.clients.confidential, params: Partial<CreateAuthorizationRequestParams> = {}) {
-  const login = await authorize(configFor(client), { scope: SCOPE, audience: server.apiAudience, organization: 'org_acme', ...params })
-  const { code } = validateCallback(login.callback, login.transaction)
-  const tokenClient = new TokenClient(login.config)
-  const tokens = await tokenClient.exchangeCode({ code, ...login.transaction })
-  return { ...login, tokenClient, tokens }
-}
-
-/** What a failing promise rejected with. */
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected the promise to reject')
-}
-
-describe('the server looks like an Auth0 tenant', () => {
-  it('advertises Auth0 paths, RFC 9207 iss and S256 in discovery', async () => {
-    const meta = (await (await fetch(`${server.issuer}.well-known/openid-configuration`)).json()) as Record<string, unknown>
-    expect(meta).toMatchObject({
-      issuer: server.issuer,
-      authorization_endpoint: `${server.url}/authorize`,
-      token_endpoint: `${server.url}/oauth/token`,
-      userinfo_endpoint: `${server.url}/userinfo`,
-      jwks_uri: `${server.url}/.well-known/jwks.json`,
-      revocation_endpoint: `${server.url}/oauth/revoke`,
-      end_session_endpoint: `${server.url}/oidc/logout`,
-      authorization_response_iss_parameter_supported: true,
-      code_challenge_methods_supported: ['S256'],
-    })
-    expect(server.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
-  })
-})
-
-describe('login: authorize, callback, code exchange', () => {
-  let login: Awaited<ReturnType<typeof loginWithTokens>>
-  beforeAll(async () => {
-    login = await loginWithTokens()
-  })
-
-  it('builds the /authorize URL from discovery with PKCE, nonce, audience and organization', () => {
-    const { url, transaction } = login
-    expect(url.origin + url.pathname).toBe(`${server.url}/authorize`)
-    const q = url.searchParams
-    expect(Object.fromEntries(q)).toMatchObject({
-      response_type: 'code',
-      client_id: server.clients.confidential.clientId,
-      redirect_uri: REDIRECT_URI,
-      scope: SCOPE,
-      audience: server.apiAudience,
-      organization: 'org_acme',
-      code_challenge_method: 'S256',
-      state: transaction.state,
-      nonce: transaction.nonce,
-    })
-    expect(transaction).toMatchObject({ issuer: server.issuer, requireIssuer: true, organization: 'org_acme', redirectUri: REDIRECT_URI })
-  })
-
-  it('shows a login page with the test user, then redirects to the callback with code, state and iss', () => {
-    expect(login.loginPage).toContain(user().email)
-    expect(login.loginPage).toContain(user().password)
-    expect(login.callback.origin + login.callback.pathname).toBe(REDIRECT_URI)
-    expect(login.callback.searchParams.get('code')).toBeTruthy()
-    expect(login.callback.searchParams.get('state')).toBe(login.transaction.state)
-    expect(login.callback.searchParams.get('iss')).toBe(server.issuer)
-  })
-
-  it('exchanges the code for a TokenSet with validated ID token claims', () => {
-    const { tokens } = login
-    expect(tokens.tokenType).toBe('Bearer')
-    expect(tokens.idToken).toBeTypeOf('string')
-    expect(tokens.refreshToken).toBeTypeOf('string')
-    expect(tokens.scope?.split(' ')).toEqual(expect.arrayContaining(['openid', 'profile', 'email', 'offline_access']))
-    const now = Math.floor(Date.now() / 1000)
-    expect(tokens.expiresAt).toBeGreaterThan(now + 3500)
-    expect(tokens.expiresAt).toBeLessThanOrEqual(now + 3600)
-    expect(tokens.claims).toMatchObject({
-      iss: server.issuer,
-      aud: server.clients.confidential.clientId,
-      sub: user().sub,
-      email: user().email,
-      name: user().name,
-      nonce: login.transaction.nonce,
-      org_id: 'org_acme',
-      org_name: 'acme',
-    })
-  })
-
-  it('gets an RS256 JWT access token for the API', () => {
-    const header = decodeProtectedHeader(login.tokens.accessToken)
-    expect(header).toMatchObject({ alg: 'RS256', typ: 'at+jwt' })
-    const claims = decodeJwt(login.tokens.accessToken)
-    expect(claims).toMatchObject({ iss: server.issuer, sub: user().sub, azp: server.clients.confidential.clientId, org_id: 'org_acme' })
-    expect(claims.aud).toEqual([server.apiAudience, `${server.issuer}userinfo`])
-  })
-
-  it('the API verifies the access token (signature from the discovered JWKS, iss, aud, scopes)', async () => {
-    const verify = createAccessTokenVerifier({ issuer: server.issuer, audience: server.apiAudience, allowInsecureRequests: true })
-    const claims = await verify(`Bearer ${login.tokens.accessToken}`, { requiredScopes: ['read:contacts'] })
-    expect(claims).toMatchObject({ sub: user().sub, iss: server.issuer, org_id: 'org_acme' })
-    expect(claims.permissions).toEqual(['read:contacts', 'write:contacts'])
-    await expect(verify(login.tokens.accessToken, { requiredScopes: ['delete:contacts'] })).rejects.toBeInstanceOf(InsufficientScopeError)
-    // An ID token is not an access token for the API.
-    await expect(verify(login.tokens.idToken!)).rejects.toBeInstanceOf(InvalidTokenError)
-    // Another API refuses it.
-    const other = createAccessTokenVerifier({ issuer: server.issuer, audience: 'https://other.api.example', allowInsecureRequests: true })
-    await expect(other(login.tokens.accessToken)).rejects.toBeInstanceOf(InvalidTokenError)
-  })
-
-  it('verifyIdToken checks the ID token on its own (signature, nonce, organization)', async () => {
-    const options = { issuer: server.issuer, clientId: server.clients.confidential.clientId, allowInsecureRequests: true } as const
-    const claims = await verifyIdToken(login.tokens.idToken!, { ...options, nonce: login.transaction.nonce!, organization: 'org_acme' })
-    expect(claims.sub).toBe(user().sub)
-    await expect(verifyIdToken(login.tokens.idToken!, { ...options, nonce: 'another-nonce' })).rejects.toBeInstanceOf(IdTokenError)
-    await expect(verifyIdToken(login.tokens.idToken!, { ...options, organization: 'org_globex' })).rejects.toBeInstanceOf(IdTokenError)
-  })
-
-  it('userinfo answers for the API access token (Auth0 adds <issuer>userinfo to its audience)', async () => {
-    const profile = await login.tokenClient.userinfo(login.tokens.accessToken)
-    expect(profile).toMatchObject({ sub: user().sub, email: user().email, name: user().name, org_id: 'org_acme' })
-  })
-
-  it('a code works once', async () => {
-    const { code } = validateCallback(login.callback, login.transaction)
-    const err = await rejectionOf(login.tokenClient.exchangeCode({ code, ...login.transaction }))
-    expect(err).toBeInstanceOf(OAuthError)
-    expect(err).toMatchObject({ error: 'invalid_grant', status: 400 })
-  })
-})
-
-describe('callback checks against the real server', () => {
-  it('refuses a callback whose iss is another server (RFC 9207) or has no iss', async () => {
-    const login = await authorize(configFor(server.clients.confidential))
-    expect(() => validateCallback(login.callback, { ...login.transaction, issuer: 'http://127.0.0.1:1/' })).toThrow(CallbackError)
-    const withoutIss = new URL(login.callback)
-    withoutIss.searchParams.delete('iss')
-    expect(() => validateCallback(withoutIss, login.transaction)).toThrow(CallbackError)
-    expect(validateCallback(login.callback, login.transaction).code).toBe(login.callback.searchParams.get('code'))
-  })
-
-  it('reads a response_mode=form_post callback from the posted fields', async () => {
-    const config = configFor(server.clients.confidential)
-    const login = await authorize(config, { responseMode: 'form_post' })
-    expect(login.callback.href).toBe(REDIRECT_URI)
-    expect(login.form?.get('iss')).toBe(server.issuer)
-    const { code } = validateCallback(login.form!, login.transaction)
-    const tokens = await exchangeCode(config, { code, ...login.transaction })
-    expect(tokens.claims?.sub).toBe(user().sub)
-  })
-
-  it('checks auth_time against max_age', async () => {
-    const config = configFor(server.clients.confidential)
-    const login = await authorize(config, { maxAge: 600 })
-    expect(login.transaction.maxAge).toBe(600)
-    const tokens = await new TokenClient(config).exchangeCode({ code: validateCallback(login.callback, login.transaction).code, ...login.transaction })
-    expect(tokens.claims?.auth_time).toBeTypeOf('number')
-  })
-})
-
-describe('organizations', () => {
-  it('logs in to an organization by name: the ID token carries org_id and org_name', async () => {
-    const { tokens, transaction } = await loginWithTokens(server.clients.confidential, { organization: 'Acme' })
-    expect(transaction.organization).toBe('Acme')
-    expect(tokens.claims).toMatchObject({ org_id: 'org_acme', org_name: 'acme' })
-  })
-
-  it('refuses tokens that are not for the organization of the login', async () => {
-    const login = await authorize(configFor(server.clients.confidential), { organization: 'org_acme' })
-    const { code } = validateCallback(login.callback, login.transaction)
-    const err = await rejectionOf(new TokenClient(login.config).exchangeCode({ code, ...login.transaction, organization: 'org_globex' }))
-    expect(err).toBeInstanceOf(IdTokenError)
-  })
-
-  it('a user who is not a member comes back with access_denied', async () => {
-    const login = await authorize(configFor(server.clients.confidential), { organization: 'org_globex' })
-    const err = (() => {
-      try {
-        validateCallback(login.callback, login.transaction)
-      } catch (e) {
-        return e
-      }
-      return undefined
-    })()
-    expect(err).toBeInstanceOf(AuthorizationError)
-    expect(err).toMatchObject({ error: 'access_denied' })
-  })
-
-  it('an unknown organization comes back with invalid_request', async () => {
-    const { url, transaction } = await createAuthorizationRequest(configFor(server.clients.confidential), { redirectUri: REDIRECT_URI, organization: 'org_nope' })
-    const res = await fetch(url, { redirect: 'manual' })
-    const callback = locationOf(res, url)
-    expect(() => validateCallback(callback, transaction)).toThrow(AuthorizationError)
-    expect(callback.searchParams.get('error')).toBe('invalid_request')
-  })
-})
+const { user, configFor, authorize, loginWithTokens } = e2eLogins(() => server)
 
 describe('refresh tokens', () => {
   it('rotates the refresh token; reusing the old one is invalid_grant and revokes the whole family', async () => {
@@ -271,13 +43,13 @@ describe('refresh tokens', () => {
     const verify = createAccessTokenVerifier({ issuer: server.issuer, audience: server.apiAudience, allowInsecureRequests: true })
     await expect(verify(fresh.accessToken, { requiredScopes: ['read:contacts'] })).resolves.toMatchObject({ sub: user().sub })
 
-    const reuse = await rejectionOf(tokenClient.refresh({ refreshToken: tokens.refreshToken! }))
+    const reuse = await rejection(tokenClient.refresh({ refreshToken: tokens.refreshToken! }))
     expect(reuse).toBeInstanceOf(OAuthError)
     expect(reuse).toMatchObject({ error: 'invalid_grant', status: 400 })
     expect(String(reuse)).not.toContain(tokens.refreshToken!)
 
     // Family revocation: the newest refresh token died with the reused one.
-    const family = await rejectionOf(tokenClient.refresh({ refreshToken: fresh.refreshToken! }))
+    const family = await rejection(tokenClient.refresh({ refreshToken: fresh.refreshToken! }))
     expect(family).toBeInstanceOf(OAuthError)
     expect(family).toMatchObject({ error: 'invalid_grant' })
   })
@@ -327,7 +99,7 @@ describe('refresh tokens', () => {
     await manager.clear('jane', { revoke: true })
     expect(await storage.get('jane')).toBeUndefined()
     await expect(manager.getAccessToken('jane')).rejects.toBeInstanceOf(LoginRequiredError)
-    const dead = await rejectionOf(tokenClient.refresh({ refreshToken: tokens.refreshToken! }))
+    const dead = await rejection(tokenClient.refresh({ refreshToken: tokens.refreshToken! }))
     expect(dead).toMatchObject({ error: 'invalid_grant' })
   })
 })
@@ -349,7 +121,7 @@ describe('userinfo and revocation', () => {
 
   it('userinfo refuses an unknown access token with invalid_token', async () => {
     const client = new TokenClient(configFor(server.clients.confidential))
-    const err = await rejectionOf(client.userinfo('not-a-real-access-token'))
+    const err = await rejection(client.userinfo('not-a-real-access-token'))
     expect(err).toBeInstanceOf(OAuthError)
     expect(err).toMatchObject({ error: 'invalid_token', status: 401 })
   })
@@ -357,7 +129,7 @@ describe('userinfo and revocation', () => {
   it('revokes a refresh token; revoking it again still succeeds', async () => {
     const { tokenClient, tokens } = await loginWithTokens()
     await expect(tokenClient.revoke(tokens.refreshToken!)).resolves.toBeUndefined()
-    const err = await rejectionOf(tokenClient.refresh({ refreshToken: tokens.refreshToken! }))
+    const err = await rejection(tokenClient.refresh({ refreshToken: tokens.refreshToken! }))
     expect(err).toBeInstanceOf(OAuthError)
     expect(err).toMatchObject({ error: 'invalid_grant' })
     await expect(tokenClient.revoke(tokens.refreshToken!)).resolves.toBeUndefined()
@@ -418,7 +190,7 @@ describe('client authentication', () => {
     const client = new TokenClient(login.config)
     const { codeVerifier: _omitted, ...withoutVerifier } = login.transaction
     await expect(client.exchangeCode({ code, ...withoutVerifier })).rejects.toBeInstanceOf(ConfigError)
-    const err = await rejectionOf(client.exchangeCode({ code, ...login.transaction, codeVerifier: generateCodeVerifier() }))
+    const err = await rejection(client.exchangeCode({ code, ...login.transaction, codeVerifier: generateCodeVerifier() }))
     expect(err).toBeInstanceOf(OAuthError)
     expect(err).toMatchObject({ error: 'invalid_grant' })
   })
@@ -428,7 +200,7 @@ describe('client authentication', () => {
       const secret = 'wrong-secret-0123456789abcdef'
       const login = await authorize(configFor(client), { scope: SCOPE })
       const { code } = validateCallback(login.callback, login.transaction)
-      const err = await rejectionOf(new TokenClient(configFor(client, { clientSecret: secret })).exchangeCode({ code, ...login.transaction }))
+      const err = await rejection(new TokenClient(configFor(client, { clientSecret: secret })).exchangeCode({ code, ...login.transaction }))
       expect(err).toBeInstanceOf(OAuthError)
       expect(err).toMatchObject({ error: 'invalid_client', status: 401 })
       expect(`${String(err)} ${JSON.stringify(err)}`).not.toContain(secret)
@@ -444,7 +216,7 @@ describe('client authentication', () => {
     expect(claims).toMatchObject({ sub: `${server.clients.confidential.clientId}@clients`, gty: 'client-credentials' })
     const narrow = await client.clientCredentials({ scope: 'read:contacts' })
     await expect(verify(narrow.accessToken, { requiredScopes: ['write:contacts'] })).rejects.toBeInstanceOf(InsufficientScopeError)
-    const unknown = await rejectionOf(client.clientCredentials({ audience: 'https://unknown.api.example' }))
+    const unknown = await rejection(client.clientCredentials({ audience: 'https://unknown.api.example' }))
     expect(unknown).toBeInstanceOf(OAuthError)
     expect(unknown).toMatchObject({ error: 'invalid_target' })
   })
@@ -491,13 +263,3 @@ describe('sessions and logout', () => {
     expect(silent.callback.searchParams.get('error')).toBe('login_required')
   })
 })
-
-/** GET the logout URL, submit the (self-submitting) confirmation form, and return where the server sends the browser. */
-async function followLogout(jar: CookieJar, logoutUrl: URL): Promise<URL> {
-  const page = await send(jar, logoutUrl)
-  expect(page.status).toBe(200)
-  const { action, fields } = parseForm(await page.text(), logoutUrl)
-  expect(fields.get('logout')).toBe('yes')
-  const res = await send(jar, action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() })
-  return locationOf(res, action)
-}
