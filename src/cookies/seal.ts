@@ -10,11 +10,11 @@ export type SealPurpose = 'transaction' | 'session'
 
 /** The shortest secret accepted, in characters. */
 export const MIN_SECRET_LENGTH = 32
-/** Default lifetime of a transaction seal: 10 minutes, long enough for a login page. */
-export const DEFAULT_TRANSACTION_TTL_SECONDS = 600
+/** Default `ttlSeconds` of a transaction seal (and its cookie): 10 minutes, long enough for a login page. */
+export const DEFAULT_TRANSACTION_SEAL_TTL_SECONDS = 600
 // Plain literals, not products: a bundler drops an unused constant only when its value is one.
-/** Default lifetime of a session seal: 7 days. */
-export const DEFAULT_SESSION_TTL_SECONDS = 604_800
+/** Default `ttlSeconds` of a session seal: 7 days, whatever the tokens' own expiry. */
+const DEFAULT_SESSION_SEAL_TTL_SECONDS = 604_800
 
 // Longer inputs (64 KiB) are not cookies we made; refuse them before any parsing or crypto.
 const MAX_SEALED_LENGTH = 65_536
@@ -88,7 +88,8 @@ export function checkSecrets(secret: unknown): string[] {
   return list as string[]
 }
 
-function checkTtl(ttlSeconds: unknown, fallback: number): number {
+/** Checks a `ttlSeconds` option: a positive number of seconds, or `fallback` when not given. */
+export function checkTtl(ttlSeconds: unknown, fallback: number): number {
   if (ttlSeconds === undefined) return fallback
   if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
     throw new ConfigError('ttlSeconds', 'must be a positive number of seconds')
@@ -141,7 +142,7 @@ export async function sealData(
   const secrets = checkSecrets(options.secret)
   const ttl = checkTtl(
     options.ttlSeconds,
-    purpose === 'transaction' ? DEFAULT_TRANSACTION_TTL_SECONDS : DEFAULT_SESSION_TTL_SECONDS,
+    purpose === 'transaction' ? DEFAULT_TRANSACTION_SEAL_TTL_SECONDS : DEFAULT_SESSION_SEAL_TTL_SECONDS,
   )
   const { kid, key } = await deriveKey(purpose, secrets[0] as string)
   const { CompactEncrypt } = await loadJose()

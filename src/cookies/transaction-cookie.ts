@@ -9,7 +9,7 @@ import {
   serializeChunkedCookie,
   serializeCookie,
 } from './cookie.js'
-import { DEFAULT_TRANSACTION_TTL_SECONDS, asTransaction, checkSecrets, openData, sealTransaction } from './seal.js'
+import { DEFAULT_TRANSACTION_SEAL_TTL_SECONDS, asTransaction, checkSecrets, checkTtl, openData, sealTransaction } from './seal.js'
 
 /** Default cookie name of {@link createTransactionCookie}. */
 export const DEFAULT_TRANSACTION_COOKIE_NAME = 'authcode.tx'
@@ -181,10 +181,7 @@ export function createTransactionCookie(options: TransactionCookieOptions): Tran
   // A copy, so a caller changing its array later cannot change the keys.
   const secret = [...checkSecrets(options.secret)]
   const name = options.name ?? DEFAULT_TRANSACTION_COOKIE_NAME
-  const ttlSeconds = options.ttlSeconds ?? DEFAULT_TRANSACTION_TTL_SECONDS
-  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw new ConfigError('ttlSeconds', 'must be a positive number of seconds')
-  }
+  const ttlSeconds = checkTtl(options.ttlSeconds, DEFAULT_TRANSACTION_SEAL_TTL_SECONDS)
   const attrs: CookieAttributes = {
     path: options.path ?? '/',
     secure: options.secure ?? true,

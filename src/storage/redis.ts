@@ -96,7 +96,8 @@ const DEFAULT_LOCK_TIMEOUT_MS = 10_000
 // lives (one TTL after its last renewal), with room for the polling backoff.
 const LOCK_WAIT_MARGIN_MS = 1_000
 const DEFAULT_TTL_PADDING_SECONDS = 60
-const DEFAULT_SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
+// The default sessionTtlSeconds: a token set that outlives its access token expires 30 days after its last write.
+const DEFAULT_IDLE_TTL_SECONDS = 30 * 24 * 60 * 60
 const FIRST_RETRY_MS = 10
 const MAX_RETRY_MS = 250
 
@@ -184,7 +185,7 @@ export class RedisStorage implements TokenStorage {
     this.#lockTimeoutMs = checkNumber('lockTimeoutMs', p.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS, { min: 1, integer: true })
     this.#lockWaitMs = checkNumber('lockWaitMs', p.lockWaitMs, this.#lockTimeoutMs * 2 + LOCK_WAIT_MARGIN_MS, { min: 0 })
     this.#paddingSeconds = checkNumber('ttlPaddingSeconds', p.ttlPaddingSeconds, DEFAULT_TTL_PADDING_SECONDS, { min: 0 })
-    this.#sessionTtlSeconds = checkNumber('sessionTtlSeconds', p.sessionTtlSeconds, DEFAULT_SESSION_TTL_SECONDS, { min: 1, infinite: true })
+    this.#sessionTtlSeconds = checkNumber('sessionTtlSeconds', p.sessionTtlSeconds, DEFAULT_IDLE_TTL_SECONDS, { min: 1, infinite: true })
   }
 
   /** The Redis key that holds the token set of `key`. */

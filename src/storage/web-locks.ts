@@ -26,7 +26,8 @@ export interface WebLocksOptions {
 }
 
 const DEFAULT_PREFIX = 'authcode:'
-const DEFAULT_TIMEOUT_MS = 10_000
+// The default timeoutMs: how long withLock waits for the lock (not a request's timeout).
+const DEFAULT_LOCK_WAIT_MS = 10_000
 
 /**
  * Wraps a {@link TokenStorage} so that a {@link TokenManager} refreshes at most once across
@@ -76,7 +77,7 @@ export function withWebLocks(storage: TokenStorage, options: WebLocksOptions = {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
   const prefix = options.name ?? DEFAULT_PREFIX
   if (typeof prefix !== 'string') throw new ConfigError('name', 'must be a string (the prefix of the lock names)')
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_WAIT_MS
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new ConfigError('timeoutMs', 'must be a number of milliseconds above 0')
   }
