@@ -127,7 +127,7 @@ function dpopError(description: string): InvalidTokenError {
 }
 
 /** What a jti memory says of a proof's `jti`: new, seen within its window, or no room to remember it. */
-export type JtiVerdict = 'fresh' | 'replayed' | 'full'
+type JtiVerdict = 'fresh' | 'replayed' | 'full'
 
 /**
  * Checks a DPoP proof for a DPoP-bound access token: signature with the embedded public key,

@@ -2,7 +2,7 @@
 import { ConfigError, SealError } from '../errors.js'
 
 /** Default byte budget of one chunk's `name=value`, leaving room under 4,096 for attributes. */
-export const DEFAULT_MAX_CHUNK_BYTES = 3500
+const DEFAULT_MAX_CHUNK_BYTES = 3500
 // Browsers drop a cookie whose name and value together pass 4,096 bytes.
 const BROWSER_COOKIE_LIMIT = 4096
 // The first chunk's value starts with the chunk count and this separator: "3~…".

@@ -6,10 +6,10 @@ import { isObject } from '../lib/shape.js'
 import { type TokenSet, isTokenSet } from '../token-set.js'
 
 /** What a seal holds; each purpose has its own key, so one never opens as the other. */
-export type SealPurpose = 'transaction' | 'session'
+type SealPurpose = 'transaction' | 'session'
 
 /** The shortest secret accepted, in characters. */
-export const MIN_SECRET_LENGTH = 32
+const MIN_SECRET_LENGTH = 32
 /** Default `ttlSeconds` of a transaction seal (and its cookie): 10 minutes, long enough for a login page. */
 export const DEFAULT_TRANSACTION_SEAL_TTL_SECONDS = 600
 // Plain literals, not products: a bundler drops an unused constant only when its value is one.
@@ -62,7 +62,7 @@ export interface OpenSealOptions {
 }
 
 /** The authenticated contents of a seal, for the cookie helpers. */
-export interface OpenedSeal {
+interface OpenedSeal {
   data: unknown
   /** Epoch seconds after which the seal no longer opens. */
   exp: number
@@ -132,7 +132,7 @@ async function derive(purpose: SealPurpose, secret: string): Promise<DerivedKey>
 }
 
 /** Seals `data` for `purpose`. Internal to the cookie helpers; users call sealTransaction/sealSession. */
-export async function sealData(
+async function sealData(
   purpose: SealPurpose,
   data: unknown,
   options: SealOptions,

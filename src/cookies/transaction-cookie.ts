@@ -12,7 +12,7 @@ import {
 import { DEFAULT_TRANSACTION_SEAL_TTL_SECONDS, asTransaction, checkSecrets, checkTtl, openData, sealTransaction } from './seal.js'
 
 /** Default cookie name of {@link createTransactionCookie}. */
-export const DEFAULT_TRANSACTION_COOKIE_NAME = 'authcode.tx'
+const DEFAULT_TRANSACTION_COOKIE_NAME = 'authcode.tx'
 // Consumed ids remembered in memory at most. A live one is never forgotten: when all are live,
 // new logins are refused until some expire.
 const MAX_REMEMBERED = 10_000

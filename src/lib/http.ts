@@ -18,7 +18,7 @@ export interface HttpSettings {
 }
 
 /** What one call allows. */
-export interface RequestPolicy {
+interface RequestPolicy {
   /**
    * True when sending the request twice does no harm (GET, revocation). A code exchange or a
    * refresh is not: it is retried only when the server said 429/503 (it did not act on it) or
@@ -94,12 +94,12 @@ export function requestSecrets(headers: HeadersInit | undefined, body?: unknown)
  * message (a custom fetch's own text may quote the request); the cause keeps a bare copy of
  * the error for debugging, with every secret redacted from its messages, names and stacks.
  */
-export function networkError(err: unknown, url: string, secrets: ReadonlyArray<string | undefined>): NetworkError {
+function networkError(err: unknown, url: string, secrets: ReadonlyArray<string | undefined>): NetworkError {
   return new NetworkError(`Could not reach ${describeUrl(url)} (${redact(failureReason(err), secrets)})`, { cause: bareCopy(err, secrets) })
 }
 
 /** Where a request went, for messages: origin and path, never the query (it may hold a token). */
-export function describeUrl(url: string): string {
+function describeUrl(url: string): string {
   try {
     const u = new URL(url)
     return u.origin + u.pathname
