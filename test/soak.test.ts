@@ -1,6 +1,6 @@
 // Soak: 10,000 getAccessToken/fetch calls over 200 keys, 5% injected token-endpoint faults, 1-2 s token lifetimes.
 //
-// Real time (epochSeconds reads Date.now and http.ts's timers are real, so faking the clock
+// Real time (epochSeconds reads Date.now and src/lib/http.ts's timers are real, so faking the clock
 // would fake the timeouts too). Calls are paced over about 23 s. The token endpoint rotates
 // refresh tokens and revokes a whole family on reuse, like Auth0: one stray or concurrent
 // refresh would show up as a revoked family and a LoginRequiredError.

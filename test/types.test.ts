@@ -125,7 +125,7 @@ describe('createAccessTokenVerifier types', () => {
   it('takes DPoP as dpop: dpopProofs(); dpopMaxAgeSeconds and a hand-made dpop value are refused at compile time and at run time', () => {
     expectTypeOf(dpopProofs({ maxAgeSeconds: 60 })).toEqualTypeOf<DpopProofs>()
     expectTypeOf(createAccessTokenVerifier({ domain: API_DOMAIN, audience: AUDIENCE, dpop: dpopProofs() })).toEqualTypeOf<AccessTokenVerifier>()
-    // @ts-expect-error dpopMaxAgeSeconds moved to dpopProofs({ maxAgeSeconds })
+    // @ts-expect-error dpopMaxAgeSeconds is not an option: dpopProofs({ maxAgeSeconds }) takes it
     expect(() => createAccessTokenVerifier({ domain: API_DOMAIN, audience: AUDIENCE, dpopMaxAgeSeconds: 60 })).toThrow(ConfigError)
     // @ts-expect-error only dpopProofs() makes a DpopProofs
     expect(() => createAccessTokenVerifier({ domain: API_DOMAIN, audience: AUDIENCE, dpop: { maxAgeSeconds: 60 } })).toThrow(ConfigError)

@@ -288,9 +288,8 @@ describe('verifyIdToken: options and key fetching', () => {
     expect(err).toBeInstanceOf(NetworkError)
   })
 
-  // BUG (as in createAccessTokenVerifier): a non-200 JWKS answer becomes IdTokenError "could not be
-  // verified", while the doc comment promises ResponseError/NetworkError/TimeoutError when the
-  // keys cannot be fetched.
+  // As for createAccessTokenVerifier: keys that cannot be fetched are a ResponseError, NetworkError
+  // or TimeoutError (try again), never an IdTokenError about the token.
   it('throws ResponseError, not IdTokenError, when the JWKS endpoint answers 500', async () => {
     const domain = 'down-tenant.auth0.example'
     server.use(http.get(`https://${domain}/.well-known/jwks.json`, () => new HttpResponse('oops', { status: 500 })))
