@@ -87,7 +87,8 @@ export interface DpopProofs {
  */
 export function dpopProofs(options?: DpopProofsOptions): DpopProofs {
   const maxAgeSeconds = options?.maxAgeSeconds ?? 300
-  if (typeof maxAgeSeconds !== 'number' || !Number.isFinite(maxAgeSeconds) || maxAgeSeconds < 1) {
+  // Number.isFinite does not coerce: false for anything but a finite number.
+  if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds < 1) {
     throw new ConfigError('dpop.maxAgeSeconds', 'must be a number of seconds, 1 or more')
   }
   const seen = jtiCache()
