@@ -31,7 +31,7 @@ const PLAN = QUICK
   : { coldRuns: 31, rounds: 11, windowMs: 200, exchangeRounds: 7, exchangeWindowMs: 300, refreshRounds: 3, loginRounds: 5, loginWindowMs: 800 }
 
 const KB = 1024
-/** The targets of issue 6: authcode's number against the limit (ratios are to raw taken in this same run). */
+/** The size and speed targets: authcode's number against the limit (ratios are to raw taken in this same run). */
 const TARGETS = [
   { column: 'size.authorize', title: '`buildAuthorizeUrl` alone, gz', on: 'value', max: 1.5 * KB, show: formatBytes },
   { column: 'size.flow', title: 'flow bundle (authorize URL + PKCE, callback, exchange, refresh), gz', on: 'value', max: 7 * KB, show: formatBytes },
@@ -154,7 +154,7 @@ const mdTable = (head, body) => [md(head), md(head.map(() => '---')), ...body.ma
 console.log(`\nauthcode bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory}, Node ${machine.node}, ${machine.date}, load ${machine.loadAverage.start[0]} -> ${machine.loadAverage.end[0]}`)
 console.log('Each cell: median (ratio to raw in this run; cold import: ratio to `node -e 0`). — = the library has no such operation.\n')
 console.log(textTable(header, rows))
-console.log('\nTargets (issue 6):')
+console.log('\nTargets:')
 console.log(
   textTable(
     ['target', 'authcode', 'limit', 'met', 'miss', 'best peer here'],
@@ -266,7 +266,7 @@ same run (cold import: to \`node -e 0\`, which took ${extra.coldImportBaselineMs
 ${mdTable(header, rows)}
 
 ${cpuSection()}
-## Targets (issue 6)
+## Targets
 
 ${mdTable(
   ['target', 'authcode', 'limit', 'met', 'miss', 'best peer in this run'],

@@ -1,4 +1,4 @@
-// The size limits of issue 6 (the size-limit equivalent): bundles what users import from the
+// The size limits (the size-limit equivalent): bundles what users import from the
 // built package with esbuild for a neutral (edge) target, minified + gzip, and fails when a bundle
 // is over its limit. Run after `npm run build`: `npm run size:check`.
 //
@@ -7,7 +7,7 @@
 //
 // Sizes come from measure() of scripts/size.mjs, so both scripts always agree. KB = 1024 bytes.
 //
-// Two numbers per bundle: `limit` is issue 6's target, `budget` the ceiling npm test enforces
+// Two numbers per bundle: `limit` is the size we aim for, `budget` the ceiling npm test enforces
 // today (the size when it was set, plus a little), so a regression fails CI while the targets
 // are still being worked towards. Lower a budget whenever a bundle shrinks; never raise one
 // without saying why in the commit.
@@ -32,7 +32,7 @@ export const LIMITS = [
     budget: 17.8 * KB,
   },
   {
-    // Not an issue-6 bundle: the same flow through TokenClient, which carries every grant
+    // Without a target of its own: the same flow through TokenClient, which carries every grant
     // (client credentials, revocation, userinfo, DPoP-bound API calls) whether used or not.
     name: 'flow with TokenClient (every grant)',
     code: `export { createAuthorizationRequest, validateCallback, TokenClient } from '${dist('index.js')}'`,
@@ -45,7 +45,7 @@ export const LIMITS = [
     budget: 9.6 * KB,
   },
   {
-    // Not an issue-6 bundle: DPoP proof checking is opt-in (dpopProofs), and holds its own size here.
+    // Without a target of its own: DPoP proof checking is opt-in (dpopProofs), and holds its own size here.
     name: 'authcode/api verify with DPoP (createAccessTokenVerifier + dpopProofs)',
     code: `export { createAccessTokenVerifier, dpopProofs } from '${dist('api/index.js')}'`,
     budget: 10.6 * KB,
@@ -106,7 +106,7 @@ async function main() {
     )
     process.exit(1)
   }
-  console.log(`\ncheck-size: every bundle is within its budget${missed.length ? `; ${missed.length} still above issue 6's target (see bench/RESULTS.md)` : ' and its target'}.`)
+  console.log(`\ncheck-size: every bundle is within its budget${missed.length ? `; ${missed.length} still above the target we aim for (see bench/RESULTS.md)` : ' and its target'}.`)
 }
 
 await main()

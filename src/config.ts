@@ -2,7 +2,7 @@
 import type * as oauth from 'oauth4webapi'
 import { auth0Metadata, normalizeDomain } from './auth0.js'
 import { ConfigError } from './errors.js'
-import { type HttpSettings, MAX_TIMER_MS } from './lib/http.js'
+import { DEFAULT_TIMEOUT_MS, type HttpSettings, MAX_TIMER_MS } from './lib/http.js'
 
 /**
  * How the client proves its identity at the token endpoint.
@@ -86,7 +86,6 @@ export interface ResolvedConfig {
   readonly http: HttpSettings
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000
 const DEFAULT_RETRIES = 2
 const DEFAULT_MAX_RETRY_DELAY_MS = 5_000
 

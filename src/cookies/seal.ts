@@ -2,6 +2,7 @@
 import type { AuthorizationTransaction } from '../login/authorization-request.js'
 import { ConfigError, SealError } from '../errors.js'
 import { decode, encode, isCanonical } from '../lib/base64url.js'
+import { once } from '../lib/once.js'
 import { isObject } from '../lib/shape.js'
 import { type TokenSet, isTokenSet } from '../token-set.js'
 
@@ -27,8 +28,7 @@ const encoder = /* @__PURE__ */ new TextEncoder()
 const decoder = /* @__PURE__ */ new TextDecoder()
 
 // jose is loaded on the first seal or open, so `import 'authcode'` does not pay for it.
-let josePromise: Promise<typeof import('jose')> | undefined
-const loadJose = () => (josePromise ??= import('jose'))
+const loadJose = /* @__PURE__ */ once(() => import('jose'))
 
 /**
  * Options of {@link sealTransaction} and {@link sealSession}.

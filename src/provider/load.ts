@@ -1,5 +1,8 @@
 // The parts of oauth4webapi, loaded on first use: importing authcode parses none of it, and a
-// bundler keeps only what each chunk names. Every lazy import of the library goes through here.
+// bundler keeps only what each chunk names. Every lazy import of the library goes through here;
+// jose, which only the cookie seals load lazily, goes through lib/once.ts the same way.
+
+import { once } from '../lib/once.js'
 
 /** oauth4webapi's discovery, code and refresh functions, and the error codes they throw. */
 export type Flow = typeof import('./chunks/flow.js')
@@ -7,12 +10,6 @@ export type Flow = typeof import('./chunks/flow.js')
 export type More = typeof import('./chunks/more.js')
 /** oauth4webapi's pushed authorization requests. */
 export type Par = typeof import('./chunks/par.js')
-
-/** A loader that imports its chunk once, on the first call, and gives every caller that promise. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined
-  return () => (loaded ??= load())
-}
 
 /** Loads the flow chunk (discovery, code and refresh grants). */
 export const loadFlow = /* @__PURE__ */ once(() => import('./chunks/flow.js'))
