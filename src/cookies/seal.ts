@@ -7,7 +7,8 @@ import { isObject } from '../lib/shape.js'
 import { type TokenSet, isTokenSet } from '../token-set.js'
 
 /** What a seal holds; each purpose has its own key, so one never opens as the other. */
-type SealPurpose = 'transaction' | 'session'
+// authcode/server's seals have purposes of their own: a seal never opens as another kind.
+export type SealPurpose = 'transaction' | 'session' | 'server.transaction' | 'server.session'
 
 /** The shortest secret accepted, in characters. */
 const MIN_SECRET_LENGTH = 32
@@ -131,8 +132,8 @@ async function derive(purpose: SealPurpose, secret: string): Promise<DerivedKey>
   return { kid: encode(digest.subarray(0, KID_BYTES)), key }
 }
 
-/** Seals `data` for `purpose`. Internal to the cookie helpers; users call sealTransaction/sealSession. */
-async function sealData(
+/** Seals `data` for `purpose`. Internal to the cookie helpers and authcode/server; users call sealTransaction/sealSession. */
+export async function sealData(
   purpose: SealPurpose,
   data: unknown,
   options: SealOptions,

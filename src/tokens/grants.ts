@@ -51,6 +51,11 @@ export interface RefreshParams extends RequestOptions {
   refreshToken: string
   /** A narrower set of the granted scopes; omitted means the original ones. */
   scope?: string | string[]
+  /**
+   * An access token for another API than the login's (Auth0's multi-resource refresh tokens
+   * send `audience`); omitted means the original one.
+   */
+  audience?: string
 }
 
 /** The code grant on a resolved config; {@link exchangeCode} and TokenClient call it. Internal. */
@@ -115,7 +120,7 @@ export async function refreshWith(config: ResolvedConfig, p: RefreshParams): Pro
     (holds) =>
       o.refreshTokenGrantRequest(as, s.client, s.auth, refreshToken, {
         ...requestOptions(s, false, p.signal, [refreshToken], holds),
-        ...(scope !== undefined && { additionalParameters: { scope } }),
+        additionalParameters: { ...(scope !== undefined && { scope }), ...(p.audience !== undefined && { audience: requireText(p.audience, 'audience') }) },
       }),
     async (res) => {
       const json = await o.processRefreshTokenResponse(as, s.client, res)

@@ -68,7 +68,7 @@ function jwtExpiry(token: string): number | undefined {
 }
 
 /** Fills `expiresAt` from the access token's own `exp` when the response had no `expires_in`. */
-function withExpiry(tokens: TokenSet): TokenSet {
+export function withExpiry(tokens: TokenSet): TokenSet {
   if (tokens.expiresAt !== undefined) return tokens
   const exp = jwtExpiry(tokens.accessToken)
   return exp === undefined ? tokens : { ...tokens, expiresAt: exp }
@@ -79,7 +79,7 @@ function withExpiry(tokens: TokenSet): TokenSet {
  * refreshed ID token's `iss` and `sub` must be the original's). A refresh that brings no ID
  * token (most providers send none) keeps the session's ID token and claims.
  */
-function sameUser(stored: TokenSet, fresh: TokenSet): TokenSet {
+export function sameUser(stored: TokenSet, fresh: TokenSet): TokenSet {
   const before = stored.claims
   if (before === undefined) return fresh
   const after = fresh.claims
@@ -95,7 +95,7 @@ function sameUser(stored: TokenSet, fresh: TokenSet): TokenSet {
   return fresh
 }
 
-function isReplayable(input: RequestInfo | URL, init?: RequestInit): boolean {
+export function isReplayable(input: RequestInfo | URL, init?: RequestInit): boolean {
   if (typeof Request !== 'undefined' && input instanceof Request && input.body !== null && init?.body === undefined) return false
   const body = init?.body
   return !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream)
@@ -323,7 +323,7 @@ export class TokenManager {
  * client allows it for local development. A relative or malformed input is refused too: the
  * token must not go to a place this code did not check.
  */
-function apiUrl(input: RequestInfo | URL, allowHttp: boolean): URL {
+export function apiUrl(input: RequestInfo | URL, allowHttp: boolean): URL {
   let url: URL
   try {
     url = new URL(input instanceof Request ? input.url : input instanceof URL ? input.href : String(input))

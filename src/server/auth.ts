@@ -1,0 +1,245 @@
+// createAuth: routes, sessions and access tokens for any framework that speaks Web Request/Response.
+import type { ClientConfig } from '../config.js'
+import { parseCookieHeader } from '../cookies/cookie.js'
+import { ConfigError, LoginRequiredError } from '../errors.js'
+import { fetchApi } from '../lib/http.js'
+import type { InferClaims, StandardSchemaV1 } from '../lib/standard-schema.js'
+import type { SessionData } from '../storage/session-store.js'
+import { TokenClient } from '../tokens/token-client.js'
+import { apiUrl, isReplayable } from '../tokens/token-manager.js'
+import { type IdTokenClaims, epochSeconds } from '../token-set.js'
+import { createJar } from './jar.js'
+import { type AuthOptions, type Session, resolveAuthOptions } from './options.js'
+import { type RouteContext, at, backchannelLogout, callback, login, logout } from './routes.js'
+import { createSessions, toSession } from './sessions.js'
+import { type AccessTokenOptions, createTokens } from './tokens.js'
+
+/**
+ * What {@link createAuth} returns: the routes, the session and the user's access tokens.
+ *
+ * @example
+ * ```ts
+ * const session = await auth.getSession(request)
+ * const res = await auth.fetch(request, 'https://api.example.com/contacts')
+ * ```
+ */
+export interface Auth<U = IdTokenClaims> {
+  /** Answers the login, callback, logout and back-channel logout routes; `undefined` for any other request. */
+  handle(request: Request): Promise<Response | undefined>
+  /** `handle`, then your handler, then the session's cookies (rolling expiry, refreshed tokens) on its response. */
+  wrap<A extends unknown[]>(handler: (request: Request, ...rest: A) => Response | Promise<Response>): (request: Request, ...rest: A) => Promise<Response>
+  /** The logged-in user, or null. Reads only: works where cookies cannot be written. */
+  getSession(request: Request | Headers): Promise<Session<U> | null>
+  /** A valid access token of the session, refreshed at most once however many requests ask at once. */
+  getAccessToken(request: Request | Headers, options?: AccessTokenOptions): Promise<string>
+  /** Calls an API with the session's access token; on a 401, refreshes once and retries once. */
+  fetch(request: Request | Headers, input: RequestInfo | URL, init?: RequestInit, options?: AccessTokenOptions): Promise<Response>
+  /** Adds the session's pending Set-Cookie headers to a response (what `wrap` does after your handler). */
+  commit(request: Request, response: Response): Promise<Response>
+}
+
+interface RequestState {
+  readonly cookies: Record<string, string>
+  readonly loaded: Promise<SessionData | undefined>
+  /** The session as this request changed it (a refresh), to be written back. */
+  changed?: SessionData
+  /** The session ended during this request (refresh token dead). */
+  ended?: boolean
+}
+
+const CLIENT_KEYS = [
+  'domain', 'issuer', 'clientId', 'clientSecret', 'clientAuth', 'privateKey', 'dpop', 'audience', 'fetch',
+  'timeoutMs', 'retries', 'maxRetryDelayMs', 'allowInsecureRequests',
+] as const
+
+// Logout tokens' jti remembered (their lifetime is at most 5 minutes).
+const MAX_SEEN = 10_000
+const SEEN_SECONDS = 600
+
+/**
+ * Login, callback, logout and sessions for any framework with Web `Request`/`Response`
+ * (Workers, Bun, Deno, Hono, Next.js, SvelteKit; Express and node:http through a bridge).
+ *
+ * Sessions are sealed in chunked `HttpOnly` cookies by default, or kept in a `session.store`
+ * with only a sealed random id in the cookie. Routes (under `baseUrl`): `GET /auth/login`
+ * (`returnTo`, `organization`, `invitation`, `screen_hint`, `login_hint`, `prompt`,
+ * `ui_locales`, `connection`), `GET|POST /auth/callback`, `GET /auth/logout` (`returnTo`),
+ * `POST /auth/backchannel-logout`.
+ *
+ * @throws {ConfigError} for a bad option, at once.
+ * @example
+ * ```ts
+ * import { createAuth } from 'authcode/server'
+ * const auth = createAuth({
+ *   domain: 'my-tenant.eu.auth0.com', clientId, clientSecret,
+ *   baseUrl: 'https://app.example.com', secret: env.AUTH_SECRET,
+ *   authorizationParams: { scope: 'openid profile email offline_access', audience: 'https://api.example.com' },
+ * })
+ * export default {
+ *   fetch: auth.wrap(async (request) => {
+ *     const session = await auth.getSession(request)
+ *     if (!session) return Response.redirect(new URL('/auth/login?returnTo=/me', request.url))
+ *     const res = await auth.fetch(request, 'https://api.example.com/contacts')
+ *     return Response.json({ user: session.user, contacts: await res.json() })
+ *   }),
+ * }
+ * ```
+ */
+export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(options: AuthOptions<S>): Auth<IdTokenClaims & InferClaims<S>> {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
+  const o = resolveAuthOptions(options as AuthOptions<StandardSchemaV1 | undefined>)
+  // One ClientConfig object for the life of the app: it is checked, and its issuer discovered, once.
+  const config = {} as Record<string, unknown>
+  for (const key of CLIENT_KEYS) if (options[key] !== undefined) config[key] = options[key]
+  const client = new TokenClient(config as unknown as ClientConfig)
+  const formPost = options.authorizationParams?.responseMode === 'form_post'
+  const jar = createJar(o, options.session?.cookie, formPost)
+  const sessions = createSessions(o, jar)
+  const tokens = createTokens(client, sessions, o.leeway)
+  const base = (request: Request) => (o.baseUrl instanceof URL ? o.baseUrl : o.baseUrl(request))
+
+  const used = new Map<string, number>()
+  const seenJti = new Map<string, number>()
+  // Remembers `key` until `until`; false when it is remembered already, or when the memory is
+  // full of live entries (refusing is safe: never forget one that could still be replayed).
+  const once = (memory: Map<string, number>, key: string, until: number, max: number): boolean => {
+    const now = epochSeconds()
+    const prior = memory.get(key)
+    if (prior !== undefined && prior > now) return false
+    if (memory.size >= max) for (const [k, t] of memory) if (t <= now) memory.delete(k)
+    if (memory.size >= max) return false
+    memory.set(key, until)
+    return true
+  }
+  const ctx: RouteContext = {
+    options: options as AuthOptions<StandardSchemaV1 | undefined>,
+    o,
+    config: config as unknown as ClientConfig,
+    client,
+    jar,
+    sessions,
+    base,
+    consume: (jti, exp) => once(used, jti, exp, MAX_SEEN),
+    seen: (jti) => !once(seenJti, jti, epochSeconds() + SEEN_SECONDS, MAX_SEEN),
+  }
+
+  const states = new WeakMap<Request | Headers, RequestState>()
+  function state(request: Request | Headers): RequestState {
+    let st = states.get(request)
+    if (st === undefined) {
+      const headers = request instanceof Request ? request.headers : request
+      const cookies = parseCookieHeader(headers.get('cookie'))
+      st = { cookies, loaded: sessions.read(cookies) }
+      states.set(request, st)
+    }
+    return st
+  }
+  async function current(st: RequestState): Promise<SessionData | undefined> {
+    if (st.ended === true) return undefined
+    const data = st.changed ?? (await st.loaded)
+    return data === undefined ? undefined : tokens.latest(data)
+  }
+
+  async function handle(request: Request): Promise<Response | undefined> {
+    const path = new URL(request.url).pathname
+    const b = base(request)
+    const route = (name: keyof typeof o.routes) => path === at(b, o.routes[name]).pathname
+    try {
+      if (route('login')) return request.method === 'GET' ? await login(ctx, request) : notAllowed('GET')
+      if (route('callback')) return await callback(ctx, request)
+      if (route('logout')) {
+        if (request.method !== 'GET' && request.method !== 'POST') return notAllowed('GET, POST')
+        return await logout(ctx, request, await current(state(request)))
+      }
+      if (route('backchannelLogout')) return await backchannelLogout(ctx, request)
+    } catch (err) {
+      options.hooks?.onError?.(err as Error, request)
+      throw err
+    }
+    return undefined
+  }
+
+  async function getAccessToken(request: Request | Headers, p: AccessTokenOptions = {}) {
+    return (await token(request, p)).accessToken
+  }
+  async function token(request: Request | Headers, p: AccessTokenOptions) {
+    const st = state(request)
+    const data = await current(st)
+    if (data === undefined) throw new LoginRequiredError('No one is logged in: send the user to the login route')
+    try {
+      const got = await tokens.get(data, p)
+      if (got.data !== data || st.changed !== undefined) st.changed = got.data
+      return got.token
+    } catch (err) {
+      // The refresh token is dead: the session is over here, and in the store for every instance.
+      if (err instanceof LoginRequiredError && err.cause !== undefined) {
+        st.ended = true
+        if (sessions.store !== undefined) await sessions.store.delete(data.id)
+      }
+      throw err
+    }
+  }
+
+  const apiFetch = (...args: Parameters<typeof fetch>) => (options.fetch ?? globalThis.fetch)(...args)
+  async function authFetch(request: Request | Headers, input: RequestInfo | URL, init?: RequestInit, p: AccessTokenOptions = {}) {
+    const target = apiUrl(input, client.allowInsecureRequests)
+    if (!(input instanceof Request)) input = target.href
+    const send = (t: { accessToken: string; tokenType: string }) => {
+      if (t.tokenType === 'DPoP') return client.fetchWithDpop(t.accessToken, input, init, (i, n) => fetchApi(apiFetch, i, n, client.timeoutMs))
+      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))
+      headers.set('authorization', `${t.tokenType} ${t.accessToken}`)
+      return fetchApi(apiFetch, input, { ...init, headers }, client.timeoutMs)
+    }
+    const first = await token(request, p)
+    const res = await send(first)
+    if (res.status !== 401 || !isReplayable(input, init)) return res
+    await res.body?.cancel()
+    return send(await token(request, { ...p, forceRefresh: true }))
+  }
+
+  async function commit(request: Request, response: Response): Promise<Response> {
+    const st = states.get(request)
+    if (st === undefined) return response
+    const loaded = await st.loaded
+    let setCookies: string[] = []
+    if (st.ended === true) {
+      setCookies = await sessions.clear(undefined, st.cookies)
+    } else {
+      const data = st.changed ?? (loaded === undefined ? undefined : tokens.latest(loaded))
+      if (data !== undefined) {
+        const stale = data !== loaded
+        if (stale || sessions.dueForTouch(data)) setCookies = await sessions.write({ ...data, touchedAt: epochSeconds() }, st.cookies)
+      } else if (Object.keys(st.cookies).some((name) => name === jar.session || name.startsWith(`${jar.session}.`))) {
+        // A cookie that is no session (expired, tampered, ended elsewhere): remove it.
+        setCookies = await sessions.clear(undefined, st.cookies)
+      }
+    }
+    if (setCookies.length === 0) return response
+    const out = new Response(response.body, response)
+    for (const value of setCookies) out.headers.append('set-cookie', value)
+    return out
+  }
+
+  return {
+    handle,
+    wrap(handler) {
+      return async (request, ...rest) => {
+        const own = await handle(request)
+        if (own !== undefined) return own
+        return commit(request, await handler(request, ...rest))
+      }
+    },
+    async getSession(request) {
+      const data = await current(state(request))
+      if (data === undefined) return null
+      return toSession(data, sessions.endsAt(data))
+    },
+    getAccessToken,
+    fetch: authFetch,
+    commit,
+  }
+}
+
+function notAllowed(allow: string): Response {
+  return new Response('Method Not Allowed', { status: 405, headers: { allow, 'cache-control': 'no-store' } })
+}
