@@ -60,15 +60,20 @@ function redirect(location: string, setCookies: readonly string[], status = 302)
   return new Response(null, { status, headers })
 }
 
+/** The base URL's path, without its trailing slash: "" for an app at the root. */
+function basePath(base: URL): string {
+  return base.pathname.replace(/\/+$/, '')
+}
+
 /** The base URL's path joined with a route. */
 export function at(base: URL, path: string): URL {
-  return new URL(`${base.pathname}${path}`, base.origin)
+  return new URL(`${basePath(base)}${path}`, base.origin)
 }
 
 export async function login(ctx: RouteContext, request: Request): Promise<Response> {
   const url = new URL(request.url)
   const base = ctx.base(request)
-  const returnTo = safeReturnTo(url.searchParams.get('returnTo'), base) ?? `${base.pathname}/`
+  const returnTo = safeReturnTo(url.searchParams.get('returnTo'), base) ?? `${basePath(base)}/`
   const params: AuthorizeOptions = { scope: 'openid profile email offline_access', ...ctx.options.authorizationParams }
   for (const [query, name] of LOGIN_PARAMS) {
     const value = url.searchParams.get(query)
@@ -167,7 +172,7 @@ export async function callback(ctx: RouteContext, request: Request): Promise<Res
 export async function logout(ctx: RouteContext, request: Request, data: SessionData | undefined): Promise<Response> {
   const base = ctx.base(request)
   const query = new URL(request.url).searchParams.get('returnTo')
-  const path = safeReturnTo(query, base) ?? safeReturnTo(ctx.options.logoutReturnTo, base) ?? `${base.pathname}/`
+  const path = safeReturnTo(query, base) ?? safeReturnTo(ctx.options.logoutReturnTo, base) ?? `${basePath(base)}/`
   const returnTo = new URL(path, base.origin).href
   const cookies = parseCookieHeader(request.headers.get('cookie'))
   if (data !== undefined && ctx.options.revokeOnLogout === true && data.refreshToken !== undefined) {
