@@ -47,6 +47,12 @@ interface RequestState {
   ended?: boolean
 }
 
+/**
+ * Writes a session for an Auth without a login: for authcode/testing's mintSession only.
+ * Internal; not exported from authcode/server.
+ */
+export const sessionWriters = new WeakMap<object, (data: SessionData) => Promise<string[]>>()
+
 const CLIENT_KEYS = [
   'domain', 'issuer', 'clientId', 'clientSecret', 'clientAuth', 'privateKey', 'dpop', 'audience', 'fetch',
   'timeoutMs', 'retries', 'maxRetryDelayMs', 'allowInsecureRequests',
@@ -220,7 +226,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     return out
   }
 
-  return {
+  const auth: Auth<IdTokenClaims & InferClaims<S>> = {
     handle,
     wrap(handler) {
       return async (request, ...rest) => {
@@ -238,6 +244,8 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     fetch: authFetch,
     commit,
   }
+  sessionWriters.set(auth, (data) => sessions.write(data, {}))
+  return auth
 }
 
 function notAllowed(allow: string): Response {

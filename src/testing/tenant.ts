@@ -66,6 +66,12 @@ export interface TestTenant {
   signIdToken(claims?: JWTPayload): Promise<string>
   /** Signs an RFC 9068 access token for `audience`: iss, sub, aud, iat, exp (+1 h), scope. */
   signAccessToken(claims?: JWTPayload & { aud?: string | string[] }): Promise<string>
+  /**
+   * Signs a back-channel logout token (`typ: logout+jwt`): iss, aud (the client), iat, a fresh
+   * jti, the back-channel logout event, and `sub` unless `sid` is given. POST it as
+   * `logout_token` to an app's back-channel logout route.
+   */
+  signLogoutToken(claims?: JWTPayload & { sid?: string }): Promise<string>
   /** A token endpoint response with a signed ID token (with `nonce` when given) and a refresh token. */
   tokenResponse(p?: { nonce?: string; idTokenClaims?: JWTPayload; scope?: string; expiresIn?: number; refreshToken?: string | false }): Promise<TokenEndpointJson>
 }
@@ -105,6 +111,17 @@ export async function createTestTenant(options: TestTenantOptions = {}): Promise
     clientId,
     jwks: { keys: [jwk] },
     signIdToken: (claims = {}) => sign({ sub: DEFAULT_USER.sub, aud: clientId, ...claims }, 'JWT'),
+    signLogoutToken: (claims = {}) =>
+      sign(
+        {
+          aud: clientId,
+          jti: randomToken(16),
+          events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+          ...(claims.sid === undefined && { sub: DEFAULT_USER.sub }),
+          ...claims,
+        },
+        'logout+jwt',
+      ),
     signAccessToken: (claims = {}) =>
       sign({ sub: DEFAULT_USER.sub, aud: 'https://api.example.com', scope: 'openid', jti: randomToken(16), client_id: clientId, ...claims }, 'at+jwt'),
     async tokenResponse(p = {}) {
