@@ -199,8 +199,10 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     const first = await token(request, p)
     const res = await send(first)
     if (res.status !== 401 || !isReplayable(input, init)) return res
-    await res.body?.cancel()
-    return send(await token(request, { ...p, forceRefresh: true }))
+    const fresh = await token(request, { ...p, forceRefresh: true })
+    // Not awaited: some bodies (msw's, a proxy's) settle their cancel only once read.
+    res.body?.cancel().catch(() => undefined)
+    return send(fresh)
   }
 
   async function commit(request: Request, response: Response): Promise<Response> {

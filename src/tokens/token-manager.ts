@@ -278,7 +278,9 @@ export class TokenManager {
     const res = await send(tokens)
     if (res.status !== 401 || !isReplayable(input, init)) return res
     const fresh = await this.#tokens(key, true, tokens.accessToken)
-    await res.body?.cancel()
+    // Not awaited: some bodies (msw's among them) settle their cancel only once read, and the
+    // retry would wait forever.
+    res.body?.cancel().catch(() => undefined)
     return send(fresh)
   }
 

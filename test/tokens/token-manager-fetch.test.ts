@@ -109,6 +109,17 @@ describe('TokenManager.fetch', () => {
     expect(refreshRequests()).toHaveLength(1)
   })
 
+  it('retries after a 401 that has a JSON body, without waiting for that body to be read', async () => {
+    const session = await signIn({ expiresAt: now() + 3600 })
+    let calls = 0
+    server.use(http.post(API, () => (calls++, HttpResponse.json({ error: 'invalid_token' }, { status: 401 }))))
+    const manager = new TokenManager({ client: client() })
+    await manager.save('user-1', session)
+    const res = await manager.fetch('user-1', API, { method: 'POST', body: '{}' })
+    expect(res.status).toBe(401)
+    expect(calls).toBe(2)
+  }, 5000)
+
   it('replays a string body on the retry', async () => {
     const session = await signIn({ expiresAt: now() + 3600 })
     const bodies: string[] = []
