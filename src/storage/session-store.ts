@@ -137,12 +137,14 @@ export class MemorySessionStore implements SessionStore {
 
   async deleteBy(match: SessionMatch): Promise<number> {
     if (match.sid === undefined && match.sub === undefined) return 0
+    const now = Date.now() / 1000
     let count = 0
-    for (const [id, { data }] of this.#entries) {
+    for (const [id, { data, expiresAt }] of this.#entries) {
       if (match.sid !== undefined && data.sid !== match.sid) continue
       if (match.sub !== undefined && data.sub !== match.sub) continue
       this.#entries.delete(id)
-      count++
+      // An expired session not swept out yet is no session: it is dropped, not counted.
+      if (expiresAt > now) count++
     }
     return count
   }
