@@ -101,7 +101,7 @@ describe('GET /auth/callback that fails, says why', () => {
     const app = appOf(makeAuth())
     const browser = new Browser()
     const to = await startLogin(app, browser)
-    const [[name, kept]] = [...browser.cookies] as [[string, { value: string }]]
+    const [name, kept] = [...browser.cookies][0] as [string, { value: string }]
     kept.value = `${kept.value.slice(0, -2)}${kept.value.endsWith('AA') ? 'BB' : 'AA'}`
     const res = browser.take(await app(browser.request(await auth0.authorize(to))))
     expect(await reasonOf(res)).toBe('invalid_transaction')
