@@ -1,0 +1,136 @@
+// The examples of examples/server against the local authorization server: free ports, the server and API, and the walk every example must pass.
+import { createServer } from 'node:net'
+import { pathToFileURL } from 'node:url'
+import { expect } from 'vitest'
+import { type AuthServer, CookieJar, browserLogin, startAuthServer } from './auth-server.js'
+
+/** The API the apps call: scripts/demo.mjs's, GET /api/contacts behind read:contacts. */
+interface DemoApi {
+  contactsUrl: string
+  close(): Promise<void>
+}
+interface DemoModule {
+  startApi(p: { issuer: string; audience: string; allowInsecureRequests: boolean }): Promise<DemoApi>
+  CONTACTS: readonly { name: string; email: string }[]
+}
+// A plain JavaScript script with no type declarations: loaded through a specifier TypeScript does not resolve.
+const demoModule = pathToFileURL(new URL('../../scripts/demo.mjs', import.meta.url).pathname).href
+
+export const SECRET = 'examples-server-session-secret-0123456789'
+
+/** A port free right now on 127.0.0.1, for an app whose redirect URI must be registered before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+export interface World {
+  server: AuthServer
+  api: DemoApi
+  contacts: readonly { name: string; email: string }[]
+  /** The variables of examples/server/env.ts for an app served at `baseUrl`. */
+  env(baseUrl: string): Record<string, string>
+  close(): Promise<void>
+}
+
+/** The authorization server, with `/auth/callback` of each base URL registered, and the API. */
+export async function startWorld(baseUrls: readonly string[]): Promise<World> {
+  const server = await startAuthServer({ redirectUris: baseUrls.map((b) => `${b}/auth/callback`) })
+  const demo = (await import(demoModule)) as DemoModule
+  const api = await demo.startApi({ issuer: server.issuer, audience: server.apiAudience, allowInsecureRequests: true })
+  const { clientId, clientSecret = '' } = server.clients.confidential
+  return {
+    server,
+    api,
+    contacts: demo.CONTACTS,
+    env: (baseUrl) => ({
+      AUTH0_ISSUER: server.issuer,
+      AUTH0_CLIENT_ID: clientId,
+      AUTH0_CLIENT_SECRET: clientSecret,
+      AUTH0_AUDIENCE: server.apiAudience,
+      APP_BASE_URL: baseUrl,
+      AUTH_SECRET: SECRET,
+      API_URL: api.contactsUrl,
+    }),
+    close: async () => {
+      await api.close()
+      await server.close()
+    },
+  }
+}
+
+/** Sends one request to the app as a browser would, redirects not followed. */
+export type Dispatch = (request: Request) => Promise<Response>
+
+/** Over HTTP, for an app that listens. */
+export const overHttp: Dispatch = (request) => fetch(request, { redirect: 'manual' })
+
+export interface WalkOptions {
+  /** The protected page. Default `/me`, answering `{ user, contacts }`. */
+  page?: string
+  /** Where the API's answer is, when not in the page's `contacts` (Next.js: a Route Handler). */
+  contactsPath?: string
+}
+
+/**
+ * Anonymous GET of the page -> the login route -> the authorization server's login form ->
+ * the callback -> the page shows the user -> the app's call of the API with the user's token
+ * -> logout clears the session -> the page sends to the login again.
+ */
+export async function walk(world: World, baseUrl: string, dispatch: Dispatch, p: WalkOptions = {}): Promise<void> {
+  const page = p.page ?? '/me'
+  const jar = new CookieJar()
+  // The session cookie, or its chunks (authcode.session.0, .1, …) when it is long.
+  const hasSession = () => /(^|; )authcode\.session[.=]/.test(jar.header() ?? '')
+  const get = async (url: string | URL) => {
+    const cookie = jar.header()
+    const res = await dispatch(new Request(new URL(url, baseUrl), { headers: cookie === undefined ? {} : { cookie } }))
+    jar.store(res)
+    return res
+  }
+  const locationOf = (res: Response) => {
+    expect(res.status, `a redirect, not ${res.status}`).toBeGreaterThanOrEqual(300)
+    expect(res.status).toBeLessThan(400)
+    return new URL(res.headers.get('location') ?? '', baseUrl)
+  }
+
+  const anonymous = locationOf(await get(page))
+  expect(anonymous.pathname).toBe('/auth/login')
+  expect(anonymous.searchParams.get('returnTo')).toBe(page)
+
+  const authorize = locationOf(await get(anonymous))
+  expect(authorize.origin).toBe(new URL(world.server.issuer).origin)
+  expect(authorize.searchParams.get('redirect_uri')).toBe(`${baseUrl}/auth/callback`)
+  const user = world.server.users[0]!
+  const { callback } = await browserLogin(authorize, { email: user.email, password: user.password })
+
+  const back = locationOf(await get(callback))
+  expect(back.href).toBe(`${baseUrl}${page}`)
+  expect(hasSession()).toBe(true)
+
+  const shown = await get(page)
+  const text = await shown.text()
+  expect(shown.status, text).toBe(200)
+  expect(text).toContain(user.email)
+  let answer: unknown
+  if (p.contactsPath === undefined) {
+    answer = (JSON.parse(text) as { contacts: unknown }).contacts
+  } else {
+    const res = await get(p.contactsPath)
+    expect(res.status).toBe(200)
+    answer = await res.json()
+  }
+  // The API verified the user's access token: its subject is the user, the scope read:contacts.
+  expect(answer).toEqual({ user: user.sub, contacts: world.contacts })
+
+  const out = locationOf(await get('/auth/logout'))
+  expect(out.origin).toBe(new URL(world.server.issuer).origin)
+  expect(hasSession()).toBe(false)
+  expect(locationOf(await get(page)).pathname).toBe('/auth/login')
+}

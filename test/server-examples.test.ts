@@ -1,0 +1,125 @@
+// examples/server in this process against the local authorization server (scripts/auth-server.mjs):
+// Hono served by @hono/node-server, Express and node:http through getRequestListener, over HTTP;
+// the Next.js route handlers, middleware and page, and the SvelteKit hook, called as functions.
+import type { Server } from 'node:http'
+import { afterAll, beforeAll, describe, it, vi } from 'vitest'
+import { createAuth } from 'authcode/server'
+import { authOptions } from '../examples/server/env.js'
+import { createApp as createExpressApp } from '../examples/server/express.js'
+import { listen as listenHono } from '../examples/server/hono-node.js'
+import { createApp as createNodeApp } from '../examples/server/node-http.js'
+import { type World, freePort, overHttp, startWorld, walk } from './helpers/server-walk.js'
+
+// `next` is not a devDependency (its install, a few hundred MB with its compiler, and a
+// `next build` per run do not fit this suite): its handlers are plain functions of Web
+// Request/Response, and the two imports from Next are stood in for here.
+let pageHeaders = new Headers()
+vi.mock('next/headers', () => ({ headers: async () => pageHeaders }))
+vi.mock('next/server', () => ({
+  // What NextResponse.next() is to Next's router: "go on to the route", with headers to merge.
+  NextResponse: { next: () => new Response(null, { headers: { 'x-middleware-next': '1' } }) },
+}))
+
+const NEXT = 'http://localhost:3000'
+const SVELTEKIT = 'http://localhost:5173'
+const ports = { hono: await freePort(), express: await freePort(), node: await freePort() }
+const base = (port: number) => `http://127.0.0.1:${port}`
+let world: World
+const servers: { close(callback: () => void): unknown }[] = []
+
+beforeAll(async () => {
+  world = await startWorld([NEXT, SVELTEKIT, base(ports.hono), base(ports.express), base(ports.node)])
+}, 30_000)
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+  await world?.close()
+})
+
+const authFor = (baseUrl: string) => createAuth(authOptions(world.env(baseUrl)))
+
+async function listening(server: Server, port: number): Promise<void> {
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+}
+
+describe('examples/server over HTTP on Node', () => {
+  it('hono-node.ts: Hono served by @hono/node-server logs in, calls the API, logs out', async () => {
+    const url = base(ports.hono)
+    await new Promise<void>((resolve) => servers.push(listenHono(authFor(url), world.api.contactsUrl, ports.hono, () => resolve())))
+    await walk(world, url, overHttp)
+  })
+
+  it('express.ts: Express 5 through getRequestListener logs in, calls the API, logs out', async () => {
+    const url = base(ports.express)
+    const app = createExpressApp(authFor(url), world.api.contactsUrl)
+    await new Promise<void>((resolve) => servers.push(app.listen(ports.express, '127.0.0.1', () => resolve())))
+    await walk(world, url, overHttp)
+  })
+
+  it('node-http.ts: node:http through getRequestListener logs in, calls the API, logs out', async () => {
+    const url = base(ports.node)
+    await listening(createNodeApp(authFor(url), world.api.contactsUrl), ports.node)
+    await walk(world, url, overHttp)
+  })
+})
+
+describe('examples/server/next: the App Router files as functions', () => {
+  it('the [...auth] route, the middleware, the page and the contacts route log in, call the API, log out', async () => {
+    vi.stubEnv('APP_BASE_URL', NEXT)
+    for (const [name, value] of Object.entries(world.env(NEXT))) vi.stubEnv(name, value)
+    // Imported once the variables are set: lib/auth.ts makes its createAuth on first use.
+    const route = await import('../examples/server/next/app/auth/[...auth]/route.js')
+    const { middleware, config } = await import('../examples/server/next/middleware.js')
+    const { default: MePage } = await import('../examples/server/next/app/me/page.js')
+    const contacts = await import('../examples/server/next/app/api/contacts/route.js')
+    const matched = (path: string) => config.matcher.some((m) => path === m.replace('/:path*', '') || path.startsWith(m.replace(':path*', '')))
+
+    // What Next's router does with these files: the middleware first (a response without
+    // x-middleware-next ends the request there), then the route, with the middleware's cookies.
+    const next = async (request: Request): Promise<Response> => {
+      const path = new URL(request.url).pathname
+      if (path.startsWith('/auth/')) return request.method === 'POST' ? route.POST(request) : route.GET(request)
+      let cookies: string[] = []
+      if (matched(path)) {
+        const res = await middleware(Object.assign(request, { nextUrl: new URL(request.url) }))
+        if (res.headers.get('x-middleware-next') !== '1') return res
+        cookies = res.headers.getSetCookie()
+      }
+      let res: Response
+      if (path === '/me') {
+        pageHeaders = new Headers(request.headers)
+        res = new Response(await MePage(), { headers: { 'content-type': 'text/html' } })
+      } else if (path === '/api/contacts') {
+        res = await contacts.GET(request)
+      } else {
+        res = new Response('Not Found', { status: 404 })
+      }
+      for (const cookie of cookies) res.headers.append('set-cookie', cookie)
+      return res
+    }
+    try {
+      await walk(world, NEXT, next, { contactsPath: '/api/contacts' })
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
+})
+
+describe('examples/server/sveltekit: hooks.server.ts called with an event and resolve', () => {
+  it('handle answers /auth/*, guards /me, and commits what the load function refreshed', async () => {
+    for (const [name, value] of Object.entries(world.env(SVELTEKIT))) vi.stubEnv(name, value)
+    const { handle } = await import('../examples/server/sveltekit/hooks.server.js')
+    const { load } = await import('../examples/server/sveltekit/routes/me/+page.server.js')
+    // SvelteKit's resolve: the route's load, its data rendered (as JSON here).
+    const resolve = async (event: Parameters<typeof load>[0]) =>
+      event.url.pathname === '/me' ? Response.json(await load(event)) : new Response('Not Found', { status: 404 })
+    const kit = (request: Request) =>
+      handle({ event: { request, url: new URL(request.url), locals: { session: null } }, resolve })
+    try {
+      await walk(world, SVELTEKIT, kit)
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
+})
