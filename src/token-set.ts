@@ -1,6 +1,6 @@
 // TokenSet: the camelCase form of a token endpoint response, and its expiry math.
 import type * as oauth from 'oauth4webapi'
-import { isObject } from './lib/shape.js'
+import { isObject, optional } from './lib/shape.js'
 
 /**
  * Claims of a validated ID token. The standard ones are typed; Auth0's namespaced custom
@@ -99,10 +99,6 @@ export function isTokenSet(value: unknown): value is TokenSet {
     (value.claims === undefined || isObject(value.claims)) &&
     (value.extra === undefined || isObject(value.extra))
   )
-}
-
-function optional(field: unknown, type: 'number' | 'string'): boolean {
-  return field === undefined || typeof field === type
 }
 
 /** Now, in epoch seconds. */

@@ -6,15 +6,16 @@ import { createServer } from 'node:net'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAuth0Handlers, createTestTenant } from 'authcode/testing'
+import { Browser } from './helpers/browser.js'
 
 const DOMAIN = 'readme-tenant.auth0.example'
 const CLIENT_ID = 'readme-client-id'
 const CLIENT_SECRET = 'readme-client-secret-0123456789'
 
-function quickStart(): string {
+function quickStart(marker = 'quick-start'): string {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
-  const match = /<!-- quick-start -->\s*```js\n([\s\S]*?)```/.exec(readme)
-  if (!match?.[1]) throw new Error('README.md has no ```js block after <!-- quick-start -->')
+  const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(readme)
+  if (!match?.[1]) throw new Error(`README.md has no \`\`\`js block after <!-- ${marker} -->`)
   return match[1]
 }
 
@@ -89,5 +90,41 @@ describe('README quick start', () => {
     const replay = await fetch(redirect, { headers: { cookie } })
     expect(replay.status).toBe(400)
     expect(tokenRequests()).toHaveLength(1)
+  })
+})
+
+describe('README quick start with authcode/server', () => {
+  it('logs a user in, greets them and logs them out, exactly as written', async () => {
+    const port = await freePort()
+    const base = `http://localhost:${port}`
+    const tenant = await createTestTenant({ domain: DOMAIN, clientId: CLIENT_ID })
+    const auth0 = createAuth0Handlers(tenant, { clientSecret: CLIENT_SECRET, callbackUrls: [`${base}/auth/callback`] })
+    mock.use(...auth0.handlers)
+    Object.assign(process.env, { AUTH0_DOMAIN: DOMAIN, AUTH0_CLIENT_ID: CLIENT_ID, AUTH0_CLIENT_SECRET: CLIENT_SECRET, PORT: String(port), AUTH_SECRET: 'readme-session-secret-0123456789abcdef' })
+    const dir = new URL('./.tmp/', import.meta.url)
+    mkdirSync(dir, { recursive: true })
+    const file = new URL('quickstart-server.mjs', dir)
+    writeFileSync(file, quickStart('quick-start-server'))
+    await import(file.href)
+
+    const browser = new Browser()
+    const get = async (url: string | URL) => browser.take(await fetch(browser.request(url), { redirect: 'manual' }))
+    let home: Response | undefined
+    for (let i = 0; i < 50 && !home; i++) {
+      home = await get(`${base}/`).catch(async () => {
+        await new Promise((r) => setTimeout(r, 50))
+        return undefined
+      })
+    }
+    expect(await home?.text()).toContain('href="/auth/login"')
+    const login = await get(`${base}/auth/login`)
+    const authorize = new URL(login.headers.get('location')!)
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${base}/auth/callback`)
+    const callback = await get(await auth0.authorize(authorize, { user: { name: 'Jane Doe' } }))
+    expect(callback.status).toBe(302)
+    expect(await (await get(`${base}/`)).text()).toBe('Hello, Jane Doe! <a href="/auth/logout">Log out</a>')
+    const logout = await get(`${base}/auth/logout`)
+    expect(new URL(logout.headers.get('location')!).origin).toBe(`https://${DOMAIN}`)
+    expect(await (await get(`${base}/`)).text()).toContain('Log in')
   })
 })

@@ -2,7 +2,7 @@
 import { joinCookie } from '../cookies/cookie.js'
 import { openData, sealData } from '../cookies/seal.js'
 import { isObject } from '../lib/shape.js'
-import type { SessionData, SessionStore } from '../storage/session-store.js'
+import { type SessionData, type SessionStore, isSessionData } from '../storage/session-store.js'
 import { epochSeconds } from '../token-set.js'
 import { type Jar, clearSession, setSession } from './jar.js'
 import type { ResolvedAuthOptions, Session } from './options.js'
@@ -24,20 +24,7 @@ export interface Sessions {
   readonly store: SessionStore | undefined
 }
 
-function asSessionData(value: unknown): SessionData | undefined {
-  if (
-    !isObject(value) ||
-    typeof value.id !== 'string' ||
-    typeof value.sub !== 'string' ||
-    !isObject(value.user) ||
-    !isObject(value.tokens) ||
-    typeof value.createdAt !== 'number' ||
-    typeof value.touchedAt !== 'number'
-  ) {
-    return undefined
-  }
-  return value as unknown as SessionData
-}
+const asSessionData = (value: unknown): SessionData | undefined => (isSessionData(value) ? value : undefined)
 
 /** The public view of a session: no refresh or access token. */
 export function toSession<U>(data: SessionData, endsAt: number): Session<U> {

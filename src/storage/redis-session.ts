@@ -1,10 +1,9 @@
 // RedisSessionStore: authcode/server's sessions in Redis, indexed by sid and sub for back-channel logout.
 import { ConfigError } from '../errors.js'
-import { isObject } from '../lib/shape.js'
 import { requireText, wellFormed } from '../lib/checks.js'
 import { type RedisClientLike, checkClient, checkPrefix, replyText } from './redis-client.js'
 import { type LockTimes, lockTimes, withRedisLock } from './redis-lock.js'
-import type { SessionAccessToken, SessionData, SessionMatch, SessionStore } from './session-store.js'
+import { type SessionData, type SessionMatch, type SessionStore, isSessionData } from './session-store.js'
 
 /**
  * Options of {@link RedisSessionStore}: those of `RedisStorage` that apply to sessions.
@@ -248,35 +247,4 @@ export class RedisSessionStore implements SessionStore {
   #indexKey(kind: 'sid' | 'sub', value: string): string {
     return `${this.#prefix}session-${kind}:${value}`
   }
-}
-
-function isSessionData(value: unknown): value is SessionData {
-  return (
-    isObject(value) &&
-    typeof value.id === 'string' &&
-    typeof value.sub === 'string' &&
-    optional(value.sid, 'string') &&
-    isObject(value.user) &&
-    optional(value.idToken, 'string') &&
-    optional(value.refreshToken, 'string') &&
-    isObject(value.tokens) &&
-    Object.values(value.tokens).every(isSessionAccessToken) &&
-    typeof value.createdAt === 'number' &&
-    typeof value.touchedAt === 'number'
-  )
-}
-
-function isSessionAccessToken(value: unknown): value is SessionAccessToken {
-  return (
-    isObject(value) &&
-    typeof value.accessToken === 'string' &&
-    typeof value.tokenType === 'string' &&
-    optional(value.expiresAt, 'number') &&
-    optional(value.scope, 'string') &&
-    optional(value.audience, 'string')
-  )
-}
-
-function optional(field: unknown, type: 'number' | 'string'): boolean {
-  return field === undefined || typeof field === type
 }

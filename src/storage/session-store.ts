@@ -1,4 +1,5 @@
 // SessionStore: where authcode/server keeps sessions server-side, and MemorySessionStore, the one-process default.
+import { isObject, optional } from '../lib/shape.js'
 
 /**
  * One access token of a session, for one audience and scope.
@@ -161,4 +162,32 @@ export class MemorySessionStore implements SessionStore {
     this.#sweptAt = now
     for (const [id, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(id)
   }
+}
+
+/** Whether a value read back from a cookie or a store is a whole SessionData. Internal. */
+export function isSessionData(value: unknown): value is SessionData {
+  return (
+    isObject(value) &&
+    typeof value.id === 'string' &&
+    typeof value.sub === 'string' &&
+    optional(value.sid, 'string') &&
+    isObject(value.user) &&
+    optional(value.idToken, 'string') &&
+    optional(value.refreshToken, 'string') &&
+    isObject(value.tokens) &&
+    Object.values(value.tokens).every(isSessionAccessToken) &&
+    typeof value.createdAt === 'number' &&
+    typeof value.touchedAt === 'number'
+  )
+}
+
+function isSessionAccessToken(value: unknown): value is SessionAccessToken {
+  return (
+    isObject(value) &&
+    typeof value.accessToken === 'string' &&
+    typeof value.tokenType === 'string' &&
+    optional(value.expiresAt, 'number') &&
+    optional(value.scope, 'string') &&
+    optional(value.audience, 'string')
+  )
 }
