@@ -39,9 +39,15 @@ export interface World {
   close(): Promise<void>
 }
 
+/**
+ * Seconds an access token lives: under createAuth's default leeway (60), so that every call of
+ * the API refreshes first, and every example must save the rotated refresh token in its cookie.
+ */
+const ACCESS_TOKEN_TTL = 30
+
 /** The authorization server, with `/auth/callback` of each base URL registered, and the API. */
 export async function startWorld(baseUrls: readonly string[]): Promise<World> {
-  const server = await startAuthServer({ redirectUris: baseUrls.map((b) => `${b}/auth/callback`) })
+  const server = await startAuthServer({ redirectUris: baseUrls.map((b) => `${b}/auth/callback`), accessTokenTtl: ACCESS_TOKEN_TTL })
   const demo = (await import(demoModule)) as DemoModule
   const api = await demo.startApi({ issuer: server.issuer, audience: server.apiAudience, allowInsecureRequests: true })
   const { clientId, clientSecret = '' } = server.clients.confidential
@@ -114,20 +120,26 @@ export async function walk(world: World, baseUrl: string, dispatch: Dispatch, p:
   expect(back.href).toBe(`${baseUrl}${page}`)
   expect(hasSession()).toBe(true)
 
-  const shown = await get(page)
-  const text = await shown.text()
-  expect(shown.status, text).toBe(200)
-  expect(text).toContain(user.email)
-  let answer: unknown
-  if (p.contactsPath === undefined) {
-    answer = (JSON.parse(text) as { contacts: unknown }).contacts
-  } else {
-    const res = await get(p.contactsPath)
-    expect(res.status).toBe(200)
-    answer = await res.json()
+  // Twice: the second call refreshes with the refresh token the first one rotated, which the
+  // app must have saved in the session cookie (reusing the old one would end the grant).
+  for (const round of [1, 2]) {
+    const before = jar.header()
+    const shown = await get(page)
+    const text = await shown.text()
+    expect(shown.status, text).toBe(200)
+    expect(text).toContain(user.email)
+    let answer: unknown
+    if (p.contactsPath === undefined) {
+      answer = (JSON.parse(text) as { contacts: unknown }).contacts
+    } else {
+      const res = await get(p.contactsPath)
+      expect(res.status, `round ${round}`).toBe(200)
+      answer = await res.json()
+    }
+    // The API verified the user's access token: its subject is the user, the scope read:contacts.
+    expect(answer, `round ${round}`).toEqual({ user: user.sub, contacts: world.contacts })
+    expect(jar.header(), `round ${round}: the refreshed session is saved`).not.toBe(before)
   }
-  // The API verified the user's access token: its subject is the user, the scope read:contacts.
-  expect(answer).toEqual({ user: user.sub, contacts: world.contacts })
 
   const out = locationOf(await get('/auth/logout'))
   expect(out.origin).toBe(new URL(world.server.issuer).origin)
