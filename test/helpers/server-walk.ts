@@ -84,16 +84,9 @@ export interface WalkOptions {
   contactsPath?: string
 }
 
-/**
- * Anonymous GET of the page -> the login route -> the authorization server's login form ->
- * the callback -> the page shows the user -> the app's call of the API with the user's token
- * -> logout clears the session -> the page sends to the login again.
- */
-export async function walk(world: World, baseUrl: string, dispatch: Dispatch, p: WalkOptions = {}): Promise<void> {
-  const page = p.page ?? '/me'
+/** A browser for one app: its cookie jar, and GETs that send and keep its cookies. */
+function browser(baseUrl: string, dispatch: Dispatch) {
   const jar = new CookieJar()
-  // The session cookie, or its chunks (authcode.session.0, .1, …) when it is long.
-  const hasSession = () => /(^|; )authcode\.session[.=]/.test(jar.header() ?? '')
   const get = async (url: string | URL) => {
     const cookie = jar.header()
     const res = await dispatch(new Request(new URL(url, baseUrl), { headers: cookie === undefined ? {} : { cookie } }))
@@ -105,20 +98,45 @@ export async function walk(world: World, baseUrl: string, dispatch: Dispatch, p:
     expect(res.status).toBeLessThan(400)
     return new URL(res.headers.get('location') ?? '', baseUrl)
   }
+  // The session cookie, or its chunks (authcode.session.0, .1, …) when it is long.
+  const hasSession = () => /(^|; )authcode\.session[.=]/.test(jar.header() ?? '')
+  return { jar, get, locationOf, hasSession }
+}
 
-  const anonymous = locationOf(await get(page))
-  expect(anonymous.pathname).toBe('/auth/login')
-  expect(anonymous.searchParams.get('returnTo')).toBe(page)
-
-  const authorize = locationOf(await get(anonymous))
+/** The login route -> the authorization server's login form -> the callback, which sets the session and sends back to `returnTo`. */
+async function login(world: World, b: ReturnType<typeof browser>, baseUrl: string, loginUrl: string | URL, returnTo: string) {
+  const authorize = b.locationOf(await b.get(loginUrl))
   expect(authorize.origin).toBe(new URL(world.server.issuer).origin)
   expect(authorize.searchParams.get('redirect_uri')).toBe(`${baseUrl}/auth/callback`)
   const user = world.server.users[0]!
   const { callback } = await browserLogin(authorize, { email: user.email, password: user.password })
+  const back = b.locationOf(await b.get(callback))
+  expect(back.href).toBe(`${baseUrl}${returnTo}`)
+  expect(b.hasSession()).toBe(true)
+}
 
-  const back = locationOf(await get(callback))
-  expect(back.href).toBe(`${baseUrl}${page}`)
-  expect(hasSession()).toBe(true)
+/** Logs in through the app's auth routes; returns the Cookie header of the session. */
+export async function logIn(world: World, baseUrl: string, dispatch: Dispatch): Promise<string> {
+  const b = browser(baseUrl, dispatch)
+  await login(world, b, baseUrl, '/auth/login?returnTo=/me', '/me')
+  return b.jar.header() ?? ''
+}
+
+/**
+ * Anonymous GET of the page -> the login route -> the authorization server's login form ->
+ * the callback -> the page shows the user -> the app's call of the API with the user's token
+ * -> logout clears the session -> the page sends to the login again.
+ */
+export async function walk(world: World, baseUrl: string, dispatch: Dispatch, p: WalkOptions = {}): Promise<void> {
+  const page = p.page ?? '/me'
+  const b = browser(baseUrl, dispatch)
+  const { jar, get, locationOf, hasSession } = b
+  const user = world.server.users[0]!
+
+  const anonymous = locationOf(await get(page))
+  expect(anonymous.pathname).toBe('/auth/login')
+  expect(anonymous.searchParams.get('returnTo')).toBe(page)
+  await login(world, b, baseUrl, anonymous, page)
 
   // Twice: the second call refreshes with the refresh token the first one rotated, which the
   // app must have saved in the session cookie (reusing the old one would end the grant).
