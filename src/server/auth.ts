@@ -30,11 +30,19 @@ export interface Auth<U = IdTokenClaims> {
   wrap<A extends unknown[]>(handler: (request: Request, ...rest: A) => Response | Promise<Response>): (request: Request, ...rest: A) => Promise<Response>
   /** The logged-in user, or null. Reads only: works where cookies cannot be written. */
   getSession(request: Request | Headers): Promise<Session<U> | null>
-  /** A valid access token of the session, refreshed at most once however many requests ask at once. */
+  /**
+   * A valid access token of the session, refreshed at most once however many requests ask at
+   * once. With read-only `Headers` and cookie sessions it does not refresh (a `ConfigError`
+   * says where to): the rotated refresh token could not be saved.
+   */
   getAccessToken(request: Request | Headers, options?: AccessTokenOptions): Promise<string>
   /** Calls an API with the session's access token; on a 401, refreshes once and retries once. */
   fetch(request: Request | Headers, input: RequestInfo | URL, init?: RequestInit, options?: AccessTokenOptions): Promise<Response>
-  /** Adds the session's pending Set-Cookie headers to a response (what `wrap` does after your handler). */
+  /**
+   * Adds the session's Set-Cookie headers to a response: refreshed tokens, the rolling expiry
+   * (each request is a use), or the deletion of a cookie that is no session. What `wrap` does
+   * after your handler; call it yourself where you cannot wrap (a framework's middleware).
+   */
   commit(request: Request, response: Response): Promise<Response>
 }
 
@@ -173,7 +181,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     const data = await current(st)
     if (data === undefined) throw new LoginRequiredError('No one is logged in: send the user to the login route')
     try {
-      const got = await tokens.get(data, p)
+      const got = await tokens.get(data, p, request instanceof Request)
       if (got.data !== data || st.changed !== undefined) st.changed = got.data
       return got.token
     } catch (err) {
@@ -206,8 +214,8 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
   }
 
   async function commit(request: Request, response: Response): Promise<Response> {
-    const st = states.get(request)
-    if (st === undefined) return response
+    // Every request through wrap is a use of the session (rolling expiry), read or not.
+    const st = state(request)
     const loaded = await st.loaded
     let setCookies: string[] = []
     if (st.ended === true) {

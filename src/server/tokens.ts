@@ -1,5 +1,5 @@
 // A session's access tokens: one per audience and scope, refreshed through the session's one refresh token, one refresh at a time.
-import { LoginRequiredError, OAuthError } from '../errors.js'
+import { ConfigError, LoginRequiredError, OAuthError } from '../errors.js'
 import { scopeString } from '../lib/checks.js'
 import type { SessionAccessToken, SessionData } from '../storage/session-store.js'
 import type { TokenClient } from '../tokens/token-client.js'
@@ -31,8 +31,12 @@ const MAX_RECENT = 10_000
 export interface Tokens {
   /** The newest version of `data` this instance knows. */
   latest(data: SessionData): SessionData
-  /** A valid access token of the session, and the session as it now is. */
-  get(data: SessionData, p: AccessTokenOptions): Promise<{ data: SessionData; token: SessionAccessToken }>
+  /**
+   * A valid access token of the session, and the session as it now is. `canSave` false (read-only
+   * Headers, cookie sessions): a refresh is refused rather than spend a refresh token whose
+   * successor could not be kept.
+   */
+  get(data: SessionData, p: AccessTokenOptions, canSave: boolean): Promise<{ data: SessionData; token: SessionAccessToken }>
 }
 
 /** The key of a token in SessionData.tokens: `""` for the login's own. */
@@ -146,12 +150,18 @@ export function createTokens(client: TokenClient, sessions: Sessions, leeway: nu
 
   return {
     latest,
-    async get(data, p) {
+    async get(data, p, canSave) {
       const scope = scopeString(p.scope)
       const key = tokenKey(p.audience, scope)
       const current = latest(data)
       const kept = current.tokens[key]
       if (kept !== undefined && p.forceRefresh !== true && !isExpired(kept, leeway)) return { data: current, token: kept }
+      if (!canSave && sessions.store === undefined) {
+        throw new ConfigError(
+          'request',
+          'the access token needs a refresh, which read-only Headers cannot save into the session cookie (the rotated refresh token would be lost): refresh where cookies can be written (pass the Request in a route handler or middleware, then auth.commit), or keep sessions in a session.store',
+        )
+      }
       const next = await refresh(current, key, p.audience, scope, kept?.accessToken)
       return { data: next, token: next.tokens[key] as SessionAccessToken }
     },

@@ -2,7 +2,7 @@
 import { http, HttpResponse } from 'msw'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemorySessionStore } from 'authcode/server'
-import { LoginRequiredError } from 'authcode'
+import { ConfigError, LoginRequiredError } from 'authcode'
 import { API, APP, logIn, makeAuth, useServerTenant } from '../helpers/server-app.js'
 
 const { auth0, server } = await useServerTenant({ accessTokenTtl: 3600 })
@@ -117,6 +117,27 @@ describe('auth.fetch and getAccessToken', () => {
   it('refuses to send the token over plain http', async () => {
     const { auth, browser } = await loggedIn()
     await expect(auth.fetch(browser.request(`${APP}/x`), 'http://api.example.com/contacts')).rejects.toThrow(/https/)
+  })
+
+  it('from read-only Headers (a Server Component): a fresh token is handed out, a refresh is refused, saying where to refresh', async () => {
+    const { auth, browser } = await loggedIn()
+    const headers = new Headers({ cookie: browser.header })
+    expect(await auth.getAccessToken(headers)).toMatch(/^ey/)
+    later(3600 - 30)
+    const counter = countRefreshes()
+    const err = await auth.getAccessToken(headers).catch((e: unknown) => e)
+    counter.stop()
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as Error).message).toContain('read-only Headers')
+    expect(counter.seen).toEqual([])
+  })
+
+  it('from read-only Headers with a session store: refreshes, and the store keeps the result', async () => {
+    const store = new MemorySessionStore()
+    const { auth, browser } = await loggedIn({ session: { store } })
+    later(3600 - 30)
+    const token = await auth.getAccessToken(new Headers({ cookie: browser.header }))
+    expect(await makeAuth({ session: { store } }).getAccessToken(browser.request(`${APP}/x`))).toBe(token)
   })
 
   it('without a session: LoginRequiredError', async () => {
