@@ -39,6 +39,11 @@ export interface Auth<U = IdTokenClaims> {
   /** Calls an API with the session's access token; on a 401, refreshes once and retries once. */
   fetch(request: Request | Headers, input: RequestInfo | URL, init?: RequestInit, options?: AccessTokenOptions): Promise<Response>
   /**
+   * The `Set-Cookie` header values `commit` would add, for frameworks that set headers their own
+   * way (Hono's `c.header(…, { append: true })`, Express's `res.append`, SvelteKit's `setHeaders`).
+   */
+  cookies(request: Request): Promise<string[]>
+  /**
    * Adds the session's Set-Cookie headers to a response: refreshed tokens, the rolling expiry
    * (each request is a use), or the deletion of a cookie that is no session. What `wrap` does
    * after your handler; call it yourself where you cannot wrap (a framework's middleware).
@@ -214,6 +219,14 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
   }
 
   async function commit(request: Request, response: Response): Promise<Response> {
+    const setCookies = await cookies(request)
+    if (setCookies.length === 0) return response
+    const out = new Response(response.body, response)
+    for (const value of setCookies) out.headers.append('set-cookie', value)
+    return out
+  }
+
+  async function cookies(request: Request): Promise<string[]> {
     // Every request through wrap is a use of the session (rolling expiry), read or not.
     const st = state(request)
     const loaded = await st.loaded
@@ -230,10 +243,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
         setCookies = await sessions.clear(undefined, st.cookies)
       }
     }
-    if (setCookies.length === 0) return response
-    const out = new Response(response.body, response)
-    for (const value of setCookies) out.headers.append('set-cookie', value)
-    return out
+    return setCookies
   }
 
   const auth: Auth<IdTokenClaims & InferClaims<S>> = {
@@ -252,6 +262,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     },
     getAccessToken,
     fetch: authFetch,
+    cookies,
     commit,
   }
   sessionWriters.set(auth, (data) => sessions.write(data, {}))

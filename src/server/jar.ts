@@ -35,8 +35,8 @@ export function createJar(o: ResolvedAuthOptions, cookie: SessionOptions['cookie
   const session = `${prefix}${cookie.name ?? 'authcode.session'}`
   // Fail at startup for a bad name or attribute, not at the first login.
   serializeCookie(session, '', attrs)
-  const txAttrs: CookieAttributes = { ...attrs, sameSite: formPost ? 'None' : 'Lax' }
-  if (formPost) serializeCookie(`${prefix}authcode.tx.x`, '', txAttrs)
+  // SameSite=None needs Secure; browsers take Secure cookies from http://localhost too.
+  const txAttrs: CookieAttributes = formPost ? { ...attrs, sameSite: 'None', secure: true } : { ...attrs, sameSite: 'Lax' }
   return { session, attrs, txPrefix: `${prefix}authcode.tx.`, txAttrs }
 }
 

@@ -28,6 +28,30 @@ describe('response_mode=form_post', () => {
   })
 })
 
+describe('response_mode=form_post on http://localhost', () => {
+  it('marks the transaction cookie Secure (browsers take it from localhost) so SameSite=None is allowed', async () => {
+    const auth = createAuth({ domain: DOMAIN, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, baseUrl: 'http://localhost:3000', secret: SECRET, authorizationParams: { responseMode: 'form_post' } })
+    const res = await auth.handle(new Request('http://localhost:3000/auth/login'))
+    const [cookie] = res?.headers.getSetCookie() ?? []
+    expect(cookie).toMatch(/^authcode\.tx\./)
+    expect(cookie).toContain('; Secure; SameSite=None')
+  })
+})
+
+describe('cookies(request)', () => {
+  it('gives the Set-Cookie values commit would add, for frameworks that set headers their own way', async () => {
+    const auth = makeAuth({ session: { rolling: 600 } })
+    const { browser } = await logIn(auth.wrap(async () => new Response('ok')), (url) => auth0.authorize(url))
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 120_000)
+    const request = browser.request(`${APP}/page`)
+    const values = await auth.cookies(request)
+    expect(values.length).toBeGreaterThan(0)
+    expect(values.every((v) => v.startsWith('__Host-authcode.session'))).toBe(true)
+    expect(await auth.cookies(new Request(`${APP}/page`))).toEqual([])
+  })
+})
+
 describe('claims', () => {
   const claims = z.object({ sub: z.string(), 'https://example.com/roles': z.array(z.string()) })
 
