@@ -1,10 +1,11 @@
 // authcode/server's routes and their bad inputs: login parameters, callbacks that fail and say why, logout, open redirects.
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makeAuth, appOf, logIn, useServerTenant, APP, DOMAIN, SECRET } from '../helpers/server-app.js'
 import { Browser } from '../helpers/browser.js'
 import { createAuth } from 'authcode/server'
 
 const { auth0, server } = await useServerTenant()
+afterEach(() => vi.useRealTimers())
 
 async function startLogin(app: (r: Request) => Promise<Response>, browser: Browser, query = '') {
   const res = browser.take(await app(browser.request(`${APP}/auth/login${query}`)))
@@ -97,6 +98,16 @@ describe('GET /auth/callback that fails, says why', () => {
     expect(await reasonOf(again)).toBe('replayed_transaction')
   })
 
+  it('after more than 10 minutes: expired_transaction', async () => {
+    const app = appOf(makeAuth())
+    const browser = new Browser()
+    const to = await startLogin(app, browser)
+    const callback = await auth0.authorize(to)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 601_000)
+    expect(await reasonOf(await app(browser.request(callback)))).toBe('expired_transaction')
+  })
+
   it('with a tampered transaction cookie: invalid_transaction, and the cookie is cleared', async () => {
     const app = appOf(makeAuth())
     const browser = new Browser()
@@ -172,6 +183,12 @@ describe('GET /auth/logout', () => {
     expect(to.searchParams.get('post_logout_redirect_uri') ?? to.searchParams.get('returnTo')).toBe(`${APP}/bye`)
     expect(browser.names().filter((n) => n.includes('session'))).toEqual([])
     expect((await app(browser.request(`${APP}/me`))).status).toBe(401)
+  })
+
+  it('with no session, still goes through the provider logout (its session may outlive ours)', async () => {
+    const res = await appOf(makeAuth())(new Request(`${APP}/auth/logout`))
+    expect(res.status).toBe(302)
+    expect(new URL(res.headers.get('location') ?? '').origin).toBe(`https://${DOMAIN}`)
   })
 
   it('refuses an open redirect in returnTo', async () => {
