@@ -14,6 +14,7 @@ import * as authorize from './metrics/authorize.mjs'
 import * as exchange from './metrics/exchange.mjs'
 import * as login from './metrics/login.mjs'
 import * as refresh from './metrics/refresh.mjs'
+import * as session from './metrics/session.mjs'
 import * as size from './metrics/size.mjs'
 import * as verify from './metrics/verify.mjs'
 import { auth0RewriteFetch, startTokenServer } from './token-server.mjs'
@@ -55,12 +56,12 @@ const extra = {}
 
 log(`authcode bench: ${peers.length} contenders${QUICK ? ' (BENCH_QUICK: short rounds, numbers are rough)' : ''}`)
 
-log(`[1/7] bundle sizes (esbuild, platform=neutral, min+gz) … ${elapsed()}`)
+log(`[1/8] bundle sizes (esbuild, platform=neutral, min+gz) … ${elapsed()}`)
 const sizes = await size.run({ peers, log })
 columns.push(...sizes.columns)
 extra.sizeAnalysis = sizes.analysis
 
-log(`[2/7] cold import, ${PLAN.coldRuns} runs each … ${elapsed()}`)
+log(`[2/8] cold import, ${PLAN.coldRuns} runs each … ${elapsed()}`)
 const cold = await coldImport.run({ peers, rounds: PLAN.coldRuns, log })
 columns.push(...cold.columns)
 extra.coldImportBaselineMs = cold.baselineMs
@@ -74,25 +75,28 @@ const clients = []
 for (const peer of peers) clients.push({ name: peer.name, adapter: peer, impl: await peer.create(env) })
 
 try {
-  log(`[3/7] authorize URL + PKCE + state … ${elapsed()}`)
+  log(`[3/8] authorize URL + PKCE + state … ${elapsed()}`)
   columns.push(...(await authorize.run({ clients, rounds: PLAN.rounds, windowMs: PLAN.windowMs, log })).columns)
 
-  log(`[4/7] code exchange against ${server.origin} … ${elapsed()}`)
+  log(`[4/8] code exchange against ${server.origin} … ${elapsed()}`)
   columns.push(...(await exchange.run({ clients, rounds: PLAN.exchangeRounds, windowMs: PLAN.exchangeWindowMs, log })).columns)
 
-  log(`[5/7] access-token verification, warm JWKS … ${elapsed()}`)
+  log(`[5/8] access-token verification, warm JWKS … ${elapsed()}`)
   columns.push(...(await verify.run({ clients, fixtures, rounds: PLAN.rounds, windowMs: PLAN.windowMs, log })).columns)
 
-  log(`[6/7] 100 concurrent refreshes … ${elapsed()}`)
+  log(`[6/8] 100 concurrent refreshes … ${elapsed()}`)
   columns.push(...(await refresh.run({ clients, server, rounds: PLAN.refreshRounds, log })).columns)
 
-  log(`[7/7] whole logins … ${elapsed()}`)
+  log(`[7/8] whole logins … ${elapsed()}`)
   const logins = await login.run({ clients, rounds: PLAN.loginRounds, windowMs: PLAN.loginWindowMs, log })
   columns.push(...logins.columns)
   extra.login = { server: logins.server ?? login.locateServer().name, skipped: logins.skipped }
 } finally {
   server.close()
 }
+
+log(`[8/8] authcode/server getSession and the Worker bundles of login + callback + session … ${elapsed()}`)
+extra.sessions = await session.run({ rounds: PLAN.rounds, windowMs: PLAN.windowMs, log })
 
 const seconds = (performance.now() - started) / 1000
 
@@ -162,6 +166,8 @@ console.log(
   ),
 )
 if (extra.login.skipped) console.log(`\nMetric 7 (whole logins) skipped: ${extra.login.skipped}`)
+console.log('\nauthcode/server, reading the session (metric 8; ratio to jose compactDecrypt of the same cookie):')
+console.log(textTable(['', 'Worker bundle, gz', 'sessions read/s', 'CPU per read'], extra.sessions.rows.map((r) => [r.name, r.bundle?.text ?? '', r.text, `${r.cpuUs.toFixed(1)} µs`])))
 console.log(`\nbench wall time (this script): ${seconds.toFixed(1)} s`)
 
 // ---- results.json
@@ -244,6 +250,71 @@ for (const kind of size.KINDS) {
   sizeNotes.push('')
 }
 
+/** The breakdown of `entry` with its first `n` source modules, the rest added up in one row. */
+function topModules(entry, n) {
+  const modules = entry.sources?.modules
+  if (!modules || modules.length <= n) return entry
+  const rest = modules.slice(n)
+  const other = { name: `${rest.length} other modules`, bytes: rest.reduce((sum, m) => sum + m.bytes, 0) }
+  return { ...entry, sources: { ...entry.sources, modules: [...modules.slice(0, n), other] } }
+}
+
+/** Metric 8: authcode/server's getSession against the floor and the peers, and their Worker bundles. */
+function sessionSection() {
+  const { rows, analysis, cookie } = extra.sessions
+  const ours = rows.find((r) => r.name === 'authcode/server')
+  const label = (r) => (r.package ? `${r.name} ${versionOf(r.package)}` : r.name)
+  const table = mdTable(
+    ['', 'Worker bundle (login + callback + session), gz', 'sessions read/s (x raw)', 'CPU per read (x raw)', 'Cookie header'],
+    rows.map((r) => {
+      const raw = rows.find((x) => x.name === 'raw')
+      return [
+        label(r),
+        r.reference ? '' : r.bundle?.text ?? '—',
+        r.text,
+        `${r.cpuUs.toFixed(1)} µs (${formatRatio(r.cpuUs / raw.cpuUs)})`,
+        r.cookieBytes === undefined ? '' : `${r.cookieBytes} B`,
+      ]
+    }),
+  )
+  const reads = rows.map((r) => `- ${r.name}: ${r.reads}`).join('\n')
+  const bundles = rows
+    .filter((r) => !r.reference && r.worker && !r.worker.na)
+    .map((r) => {
+      const b = r.bundle
+      const origin = b?.packages && r.name !== 'authcode/server' ? ` Minified bytes by origin: ${b.packages.map((m) => `${m.name} ${formatBytes(m.bytes)}`).join(', ')}.` : ''
+      const how = b?.neutralFailure ? ` It does not bundle with the options of scripts/size.mjs (${b.neutralFailure}); bundled as wrangler bundles a Worker (the workerd, worker and browser export conditions${b.how ? `; ${b.how}` : ''}).` : ''
+      return `- ${r.name}: ${r.worker.contains}.${how}${b?.na ? ` ${b.na}.` : ''}${origin}`
+    })
+    .join('\n')
+  return `## authcode/server: reading the session
+
+One login through \`auth.handle\` against the stand-in Auth0 tenant of \`authcode/testing\` (msw, closed
+before timing) gives a session cookie of ${cookie.bytes} bytes in ${cookie.chunks} chunk(s): the ID token's claims,
+the ID token, an access token JWT and a refresh token. Each peer's cookie holds the same login,
+made by the peer's own code. Every row but raw reads it from a fresh \`Request\` (as a server
+gets one per request) and returns the user's \`sub\`; nothing may fetch while they run. Rates:
+median of ${PLAN.rounds} interleaved rounds of ${PLAN.windowMs} ms; in brackets, the ratio to raw, jose's
+\`compactDecrypt\` of the same cookie value with the same key (higher is better). The two
+reference rows are parts of the other rows, measured in the same rounds.
+
+${table}
+
+What each row times:
+
+${reads}
+
+What each Worker bundle holds (esbuild, min+gz, as in metric 1):
+
+${bundles}
+
+### Where authcode/server's bytes go
+
+${breakdownTable(topModules(analysis, 24))}
+
+`
+}
+
 const markdown = `# authcode benchmarks
 
 Generated by \`npm run bench\` (\`bench/run.mjs\`) — do not edit by hand; run it again.${QUICK ? '\n\n**BENCH_QUICK run: short rounds, rough numbers.**' : ''}
@@ -298,7 +369,7 @@ ${mdTable(['import', 'median', 'x node -e 0'], [
   ...extra.coldImportParts.map((p) => [p.name, `${p.ms.toFixed(1)} ms`, formatRatio(p.ratio)]),
 ])}
 
-## How each number is taken
+${sessionSection()}## How each number is taken
 
 1. **Bundle size**: esbuild \`--bundle --minify --format=esm --platform=neutral --target=es2022\`
    (the options of \`scripts/size.mjs\`), gzip level 9, of a module that re-exports what a user
@@ -331,6 +402,7 @@ ${sizeNotes.map((l) => (l ? `   ${l}` : '')).join('\n')}
    The others have no token store, so each caller does what their docs show: check expiry, call
    the library's refresh. ${PLAN.refreshRounds} rounds, median.
 7. **Whole login**: ${extra.login.skipped ? 'skipped in this run (see above).' : `against ${extra.login.server} (oidc-provider, in a child process): authorize URL (scope \`openid offline_access\` and the API audience), a scripted browser (the same code for every contender) posts the login form, callback, code exchange, verification of the RS256 access token. Each library does what it does by default: authcode sends a nonce and checks the ID token's claims, oauth4webapi and openid-client check the ID token's claims, raw and arctic do not look at the ID token; openid-client and arctic verify the access token with jose. ${PLAN.loginRounds} rounds of ${PLAN.loginWindowMs} ms; the server's work is most of each login.`}
+8. **Reading a session** (authcode/server): see [that section](#authcodeserver-reading-the-session).
 ${naNotes.length ? `\n### Bundles that could not be built, operations that failed\n\n${naNotes.join('\n')}\n` : ''}`
 
 writeFileSync(`${BENCH_DIR}RESULTS.md`, markdown)
