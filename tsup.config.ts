@@ -17,5 +17,5 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  sourcemap: false,
+  sourcemap: true,
 })
