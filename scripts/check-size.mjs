@@ -63,7 +63,7 @@ export default {
     return session ? Response.json(session.user) : new Response('anonymous', { status: 401 })
   }),
 }`,
-    budget: 50.5 * KB,
+    budget: 42.6 * KB,
   },
 ]
 

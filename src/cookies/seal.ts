@@ -29,7 +29,7 @@ const encoder = /* @__PURE__ */ new TextEncoder()
 const decoder = /* @__PURE__ */ new TextDecoder()
 
 // jose is loaded on the first seal or open, so `import 'authcode'` does not pay for it.
-const loadJose = /* @__PURE__ */ once(() => import('jose'))
+const loadJose = /* @__PURE__ */ once(() => import('./chunks/jwe.js'))
 
 /**
  * Options of {@link sealTransaction} and {@link sealSession}.

@@ -1,6 +1,7 @@
 // The parts of oauth4webapi, loaded on first use: importing authcode parses none of it, and a
 // bundler keeps only what each chunk names. Every lazy import of the library goes through here;
-// jose, which only the cookie seals load lazily, goes through lib/once.ts the same way.
+// jose's compact JWE, which only the cookie seals load lazily (cookies/chunks/jwe.ts), goes
+// through lib/once.ts the same way.
 
 import { once } from '../lib/once.js'
 
