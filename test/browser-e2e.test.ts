@@ -1,23 +1,22 @@
-// A real browser through a real login: headless Chromium (Debian's, driven by playwright-core)
-// clicks through the login page of scripts/auth-server.mjs for a small web app built on the
-// BUILT package (dist/), and lands on the page that shows the user and the protected API's
-// answer; a screenshot of it is saved to test-results/browser-e2e.png. Then the pure functions
-// and PKCE run inside a page, from dist/ bundled for the browser.
-import { randomBytes } from 'node:crypto'
+// A real browser through `npm run demo`: headless Chromium (Debian's, driven by playwright-core)
+// clicks through the demo (scripts/demo.mjs on the BUILT package, run as its own process with
+// access tokens that live 3 seconds) against the login page of scripts/auth-server.mjs: the
+// profile and the protected API's answer (a screenshot in test-results/browser-e2e.png), the
+// access token refreshed once it expired, logout, and a logout at the provider that reaches
+// the app by the back channel. Then the pure functions and PKCE run inside a page, from dist/
+// bundled for the browser.
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import { type Server, createServer } from 'node:http'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { Browser } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AuthorizationTransaction, TokenSet } from 'authcode'
-import { type AuthServer, startAuthServer } from './helpers/auth-server.js'
-import { CHROMIUM, CHROMIUM_ARGS, bundle, closeServer, ensureBuilt, inCI, listen, loudSkipWarning, root } from './runtime/tools.js'
+import { CHROMIUM, CHROMIUM_ARGS, bundle, closeServer, ensureBuilt, execFileAsync, inCI, listen, loudSkipWarning, root } from './runtime/tools.js'
 
 // Types from the sources (tsconfig paths); the code from dist/, loaded once it is built.
 type Sdk = typeof import('authcode')
-type ApiSdk = typeof import('authcode/api')
 
 const haveChromium = existsSync(CHROMIUM)
 if (!haveChromium && !inCI) {
@@ -26,125 +25,187 @@ if (!haveChromium && !inCI) {
 // In CI a missing browser is a failure (beforeAll throws), never a silent skip.
 const describeBrowser = haveChromium || inCI ? describe : describe.skip
 
-const SCOPE = 'openid profile email offline_access read:contacts'
 const SCREENSHOT = join(root, 'test-results/browser-e2e.png')
+/** Seconds an access token lives in this run of the demo (DEMO_ACCESS_TOKEN_TTL): short, so that one expires during the test. */
+const ACCESS_TOKEN_TTL = 3
+const TEST_USER = { name: 'Jane Doe', email: 'jane@example.com', password: 'correct-horse-battery', sub: 'auth0|64f0c0ffee0000000000jane' }
 
-const escapeHtml = (text: unknown) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.6rem;white-space:pre-wrap}</style>
-</head><body>${body}</body></html>`
+/** `npm run demo` (after its build) as a child process: its URLs, what it printed, and a stop. */
+interface DemoProcess {
+  appUrl: string
+  issuer: string
+  stdout: () => string
+  stderr: () => string
+  stop(): Promise<number | null>
 }
 
-interface Session {
-  transaction?: AuthorizationTransaction
-  tokens?: TokenSet
-}
-
-/**
- * The web app of the test: /login, /callback, / (the user and the API's answer), and the
- * protected API /api/contacts. Sessions live in this process, keyed by an HttpOnly cookie.
- */
-function createWebApp(deps: { sdk: Sdk; api: ApiSdk; sdkBundle: string; settings: () => { origin: string; server: AuthServer } }) {
-  const { sdk, api } = deps
-  const sessions = new Map<string, Session>()
-  let config: Parameters<Sdk['createAuthorizationRequest']>[0] | undefined
-  let verify: ReturnType<ApiSdk['createAccessTokenVerifier']> | undefined
-  const setup = () => {
-    const { server } = deps.settings()
-    config ??= { issuer: server.issuer, allowInsecureRequests: true, ...server.clients.confidential, audience: server.apiAudience }
-    verify ??= api.createAccessTokenVerifier({ issuer: server.issuer, audience: server.apiAudience, allowInsecureRequests: true })
-    return { config, verify }
-  }
-
-  const sessionOf = (req: IncomingMessage): [string, Session] | undefined => {
-    const id = sdk.parseCookieHeader(req.headers.cookie)['app_session']
-    const session = id === undefined ? undefined : sessions.get(id)
-    return id === undefined || session === undefined ? undefined : [id, session]
-  }
-  const html = (res: ServerResponse, status: number, body: string) => {
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-    res.end(body)
-  }
-  const redirect = (res: ServerResponse, location: string, headers: Record<string, string> = {}) => {
-    res.writeHead(302, { location, 'cache-control': 'no-store', ...headers })
-    res.end()
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { origin } = deps.settings()
-    const url = new URL(req.url ?? '/', origin)
-    const { config, verify } = setup()
-
-    if (url.pathname === '/sdk.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' })
-      return void res.end(deps.sdkBundle)
-    }
-    if (url.pathname === '/blank') return html(res, 200, page('authcode in a page', '<h1>authcode in a page</h1>'))
-
-    if (url.pathname === '/login') {
-      const { url: authorizeUrl, transaction } = await sdk.createAuthorizationRequest(config, { redirectUri: `${origin}/callback`, scope: SCOPE })
-      const id = randomBytes(24).toString('base64url')
-      sessions.set(id, { transaction })
-      const cookie = sdk.serializeCookie('app_session', id, { httpOnly: true, sameSite: 'Lax', path: '/', secure: false })
-      return redirect(res, authorizeUrl.href, { 'set-cookie': cookie })
-    }
-
-    if (url.pathname === '/callback') {
-      const found = sessionOf(req)
-      if (found?.[1].transaction === undefined) return html(res, 400, page('Error', '<h1>No login in progress</h1><a href="/login">Log in</a>'))
-      const [, session] = found
-      const transaction = session.transaction!
-      delete session.transaction
-      const { code } = sdk.validateCallback(url, transaction)
-      session.tokens = await new sdk.TokenClient(config).exchangeCode({ code, ...transaction })
-      return redirect(res, '/')
-    }
-
-    if (url.pathname === '/api/contacts') {
-      try {
-        const claims = await verify(req.headers.authorization ?? '', { requiredScopes: ['read:contacts'] })
-        res.writeHead(200, { 'content-type': 'application/json' })
-        return void res.end(JSON.stringify({ contacts: ['Ada Lovelace', 'Alan Turing'], for: claims.sub }))
-      } catch (err) {
-        const answer = api.errorResponse(err)
-        if (answer === undefined) throw err
-        res.writeHead(answer.status, Object.fromEntries(answer.headers))
-        return void res.end(await answer.text())
+/** Starts `node scripts/demo.mjs` on free ports and waits for the line that gives its URL. */
+async function startDemoProcess(env: Record<string, string>): Promise<DemoProcess> {
+  // The local authorization server, whatever AUTH0_* this shell has.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env }
+  for (const name of ['AUTH0_DOMAIN', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_AUDIENCE']) delete childEnv[name]
+  const child: ChildProcess = spawn(process.execPath, ['scripts/demo.mjs'], { cwd: root, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 30_000)
+    const check = () => {
+      if (/^Open http:\/\/\S+\/ in your browser/m.test(out)) {
+        clearTimeout(timer)
+        resolve(true)
       }
     }
-
-    if (url.pathname === '/') {
-      const tokens = sessionOf(req)?.[1].tokens
-      if (tokens === undefined) return html(res, 200, page('authcode demo', '<h1>authcode demo</h1><p><a id="login" href="/login">Log in</a></p>'))
-      const apiRes = await fetch(`${origin}/api/contacts`, { headers: { authorization: `Bearer ${tokens.accessToken}` } })
-      const answer = `${apiRes.status} ${await apiRes.text()}`
-      const claims = (tokens.claims ?? {}) as Record<string, unknown>
-      return html(
-        res,
-        200,
-        page(
-          'authcode demo',
-          `<h1>Hello, <span id="name">${escapeHtml(claims.name)}</span></h1>
-<p>Email: <span id="email">${escapeHtml(claims.email)}</span></p>
-<p id="api">API answer: <code>${escapeHtml(answer)}</code></p>`,
-        ),
-      )
-    }
-    return html(res, 404, page('Not found', '<h1>Not found</h1>'))
+    child.stdout!.on('data', check)
+    void exited.then(() => resolve(false))
+  })
+  if (!ready) {
+    child.kill('SIGKILL')
+    throw new Error(`npm run demo did not start:\n${out}\n${err}`)
   }
+  return {
+    appUrl: /^Open (http:\/\/\S+)\/ in your browser/m.exec(out)![1]!,
+    issuer: /^Auth server +(http:\/\/\S+\/)/m.exec(out)![1]!,
+    stdout: () => out,
+    stderr: () => err,
+    async stop() {
+      child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
 
+/** Serves /blank and /sdk.js (dist/ bundled for the browser) for the in-page test. */
+function createBlankApp(sdkBundle: string): Server {
   return createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) return void res.destroy()
-      html(res, 500, page('Error', `<h1>The app failed</h1><pre id="error">${escapeHtml((err as Error)?.stack ?? err)}</pre>`))
-    })
+    if (req.url === '/sdk.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' })
+      return void res.end(sdkBundle)
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+    res.end('<!doctype html><html lang="en"><meta charset="utf-8"><title>authcode in a page</title><h1>authcode in a page</h1></html>')
   })
 }
 
-describeBrowser('headless Chromium, the built package and a real authorization server', () => {
-  let authServer: AuthServer
+describeBrowser('headless Chromium through npm run demo (authcode/server, the built package, a real authorization server)', () => {
+  let demo: DemoProcess
+  let browser: Browser
+  let context: BrowserContext
+  let tab: Page
+
+  beforeAll(async () => {
+    if (!haveChromium) {
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (the Debian package "chromium")`)
+    }
+    await ensureBuilt('test/browser-e2e.test.ts')
+    if (!existsSync(join(root, 'dist/server/index.js'))) await execFileAsync('npx', ['tsup'], { cwd: root, timeout: 170_000 })
+    demo = await startDemoProcess({ PORT: '0', API_PORT: '0', DEMO_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) })
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    context = await browser.newContext()
+    tab = await context.newPage()
+  }, 180_000)
+
+  afterAll(async () => {
+    await context?.close()
+    await browser?.close()
+    await demo?.stop()
+  })
+
+  const sessionCookie = async () => (await context.cookies(demo.appUrl)).find((c) => c.name === 'authcode.session')
+  const tokenTimes = async () => ({
+    iat: Number(await tab.getAttribute('#token', 'data-iat')),
+    exp: Number(await tab.getAttribute('#token', 'data-exp')),
+  })
+  const apiAnswer = async () => {
+    expect(await tab.textContent('#api-status')).toBe('200')
+    return JSON.parse((await tab.textContent('#api-answer')) ?? '') as { user: string; contacts: { name: string }[] }
+  }
+  /** From the app's home page, logged out, through the provider's login page and back. */
+  async function logIn() {
+    await tab.goto(`${demo.appUrl}/`)
+    expect(await tab.textContent('#status')).toBe('You are not logged in.')
+    await tab.click('#login')
+    // The authorization server's login page (another origin).
+    await tab.waitForURL((u) => u.href.startsWith(`${demo.issuer}interaction/`))
+    expect(await tab.title()).toBe('Log in')
+    await tab.fill('input[name="email"]', TEST_USER.email)
+    await tab.fill('input[name="password"]', TEST_USER.password)
+    await Promise.all([tab.waitForURL(`${demo.appUrl}/`), tab.click('button[type="submit"]')])
+    await expect.poll(() => tab.textContent('#name')).toBe(TEST_USER.name)
+  }
+
+  it('logs in through the login page and shows the user and the API answer; saves a screenshot', async () => {
+    await logIn()
+    expect(await tab.textContent('#email')).toBe(TEST_USER.email)
+    const answer = await apiAnswer()
+    expect(answer.user).toBe(TEST_USER.sub)
+    expect(answer.contacts.map((c) => c.name)).toEqual(['Ada Lovelace', 'Grace Hopper', 'Alan Turing'])
+    const { iat, exp } = await tokenTimes()
+    expect(exp - iat).toBe(ACCESS_TOKEN_TTL)
+
+    await mkdir(join(root, 'test-results'), { recursive: true })
+    await tab.screenshot({ path: SCREENSHOT, fullPage: true })
+    expect(existsSync(SCREENSHOT)).toBe(true)
+
+    // The session cookie is HttpOnly and SameSite=Lax: the page cannot read it.
+    expect(await sessionCookie()).toMatchObject({ httpOnly: true, sameSite: 'Lax' })
+    expect(await tab.evaluate(() => document.cookie)).not.toContain('authcode.session')
+  })
+
+  it('refreshes the access token once it has expired, not before, and the API answers with the new one', async () => {
+    const first = await tokenTimes()
+    // Reload until the page shows another token: at most a few seconds after it expired.
+    const deadline = Date.now() + (ACCESS_TOKEN_TTL + 10) * 1000
+    let now = first
+    while (now.exp === first.exp && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250))
+      await tab.reload()
+      now = await tokenTimes()
+    }
+    expect(now.exp).toBeGreaterThan(first.exp)
+    // Issued at or after the first one's expiry: the app did not refresh early.
+    expect(now.iat).toBeGreaterThanOrEqual(first.exp)
+    expect((await apiAnswer()).user).toBe(TEST_USER.sub)
+
+    // "Refresh tokens now" (POST /refresh) refreshes at once, and the page still works.
+    await Promise.all([tab.waitForURL(`${demo.appUrl}/`), tab.click('#refresh')])
+    expect(await tab.textContent('#name')).toBe(TEST_USER.name)
+    expect((await apiAnswer()).user).toBe(TEST_USER.sub)
+  })
+
+  it("logs out: through the provider's logout and back, logged out, the cookie gone", async () => {
+    await tab.click('#logout')
+    // The provider's logout page posts its form by itself, then sends the browser back to the app.
+    await tab.waitForURL(`${demo.appUrl}/`)
+    await expect.poll(() => tab.textContent('#status')).toBe('You are not logged in.')
+    expect(await sessionCookie()).toBeUndefined()
+  })
+
+  it("a logout at the provider reaches the app by the back channel: the app's session ends on its next request", async () => {
+    await logIn()
+    expect(await sessionCookie()).toBeDefined()
+
+    // The user ends the session at the provider itself (as from another app of the same login),
+    // never visiting the app: the provider POSTs a logout token to /auth/backchannel-logout.
+    await tab.goto(`${demo.issuer}oidc/logout`)
+    await expect.poll(() => tab.textContent('h1')).toBe('You are logged out.')
+    expect(await sessionCookie()).toBeDefined() // the browser still holds the app's cookie...
+
+    await tab.goto(`${demo.appUrl}/`)
+    expect(await tab.textContent('#status')).toBe('You are not logged in.') // ...which is worth nothing now
+    expect(await sessionCookie()).toBeUndefined() // and the app cleared it
+  })
+
+  it('the demo printed no warning and no error all along', () => {
+    expect(demo.stderr()).toBe('')
+    expect(demo.stdout()).not.toMatch(/warn|error/i)
+  })
+})
+
+describeBrowser('headless Chromium, dist/ bundled for the browser', () => {
   let app: Server
   let appOrigin: string
   let browser: Browser
@@ -156,12 +217,8 @@ describeBrowser('headless Chromium, the built package and a real authorization s
     }
     await ensureBuilt('test/browser-e2e.test.ts')
     sdk = (await import(pathToFileURL(join(root, 'dist/index.js')).href)) as Sdk
-    const api = (await import(pathToFileURL(join(root, 'dist/api/index.js')).href)) as ApiSdk
-    const sdkBundle = await bundle('dist/index.js', { format: 'esm' })
-    app = createWebApp({ sdk, api, sdkBundle, settings: () => ({ origin: appOrigin, server: authServer }) })
+    app = createBlankApp(await bundle('dist/index.js', { format: 'esm' }))
     appOrigin = await listen(app)
-    // The app's callback must be registered: start the server once the app's port is known.
-    authServer = await startAuthServer({ redirectUris: [`${appOrigin}/callback`] })
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   }, 180_000)
@@ -169,43 +226,6 @@ describeBrowser('headless Chromium, the built package and a real authorization s
   afterAll(async () => {
     await browser?.close()
     await closeServer(app)
-    await authServer?.close()
-  })
-
-  it('logs in through the login page and shows the user and the API answer; saves a screenshot', async () => {
-    const user = authServer.users[0]!
-    const context = await browser.newContext()
-    try {
-      const tab = await context.newPage()
-      await tab.goto(`${appOrigin}/`)
-      await tab.click('#login')
-
-      // The authorization server's login page (another origin).
-      await tab.waitForURL((u) => u.href.startsWith(`${authServer.url}/interaction/`))
-      expect(await tab.title()).toBe('Log in')
-      await tab.fill('input[name="email"]', user.email)
-      await tab.fill('input[name="password"]', user.password)
-      await Promise.all([tab.waitForURL(`${appOrigin}/`), tab.click('button[type="submit"]')])
-
-      await expect.poll(() => tab.textContent('#name')).toBe(user.name)
-      expect(await tab.textContent('#email')).toBe(user.email)
-      const answer = (await tab.textContent('#api')) ?? ''
-      expect(answer).toMatch(/^API answer: 200 /)
-      expect(JSON.parse(answer.replace(/^API answer: 200 /, ''))).toEqual({ contacts: ['Ada Lovelace', 'Alan Turing'], for: user.sub })
-
-      await mkdir(join(root, 'test-results'), { recursive: true })
-      await tab.screenshot({ path: SCREENSHOT, fullPage: true })
-      expect(existsSync(SCREENSHOT)).toBe(true)
-
-      // The app's cookie is HttpOnly: the page cannot read the session.
-      expect(await tab.evaluate(() => document.cookie)).not.toContain('app_session')
-      // And the API refuses a request without a token, with an RFC 6750 challenge.
-      const refused = await fetch(`${appOrigin}/api/contacts`)
-      expect(refused.status).toBe(401)
-      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer\b/)
-    } finally {
-      await context.close()
-    }
   })
 
   it('runs the pure functions and PKCE inside the page, from dist/ bundled for the browser', async () => {
