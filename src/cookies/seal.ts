@@ -194,11 +194,17 @@ export async function openData(purpose: SealPurpose, sealed: unknown, options: O
   // (jose's decoder allows it), and a changed seal would still open.
   if (parts.length !== 5 || parts[1] !== '' || !parts.every(isCanonical)) throw invalid()
 
-  const keys = await Promise.all(secrets.map((secret) => deriveKey(purpose, secret)))
   const { compactDecrypt } = await loadJose()
-  // The key the kid names first, then every other one (a kid can collide or be missing).
-  const kid = readKid(parts[0] as string)
-  const ordered = [...keys.filter((k) => k.kid === kid), ...keys.filter((k) => k.kid !== kid)]
+  let ordered: DerivedKey[]
+  if (secrets.length === 1) {
+    // One secret, one key to try: no need to read the kid (the common case, once per request).
+    ordered = [await deriveKey(purpose, secrets[0] as string)]
+  } else {
+    const keys = await Promise.all(secrets.map((secret) => deriveKey(purpose, secret)))
+    // The key the kid names first, then every other one (a kid can collide or be missing).
+    const kid = readKid(parts[0] as string)
+    ordered = [...keys.filter((k) => k.kid === kid), ...keys.filter((k) => k.kid !== kid)]
+  }
   let plaintext: Uint8Array | undefined
   for (const { key } of ordered) {
     try {
