@@ -397,7 +397,16 @@ export class FaultServer {
           const n = Math.min(chunk.length, left - 2)
           const ok = res.write(n === chunk.length ? chunk : chunk.subarray(0, n))
           left -= n
-          if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve))
+          // Wait for drain or close, and take both listeners off again: one pair per chunk would pile up.
+          if (!ok) {
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                res.off('drain', done).off('close', done)
+                resolve()
+              }
+              res.on('drain', done).on('close', done)
+            })
+          }
         }
         if (!clientGone) res.end('"}')
         return
