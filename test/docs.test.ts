@@ -36,7 +36,7 @@
 //
 // A failing block is reported as path:line of the markdown file (a prelude line is reported
 // at its line in the comment). All blocks are typechecked by ONE TypeScript program; the
-// generated modules are kept in test/.tmp/docs/ to read after a failure.
+// generated modules are kept in test/.tmp/docs/run-<pid>/ for an hour, to read after a failure.
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -45,7 +45,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { resetFixtures, startFixtures, stopFixtures } from './helpers/docs-fixtures.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const OUT = join(ROOT, 'test/.tmp/docs')
+// One directory per run: two runs at once (two agents, watch mode) must not delete each other's modules.
+const OUT_ROOT = join(ROOT, 'test/.tmp/docs')
+const OUT = join(OUT_ROOT, `run-${process.pid}`)
 const FIXTURES = join(ROOT, 'test/helpers/docs-fixtures.ts')
 
 /** Markdown files checked besides docs/**\/*.md, relative to the repository root. */
@@ -162,7 +164,12 @@ let diagnostics: Map<string, string[]> | undefined
 
 /** One program for every block: the diagnostics of each, as `path:line: TSxxxx message`. */
 function typecheck(): Map<string, string[]> {
-  rmSync(OUT, { recursive: true, force: true })
+  mkdirSync(OUT_ROOT, { recursive: true })
+  // Earlier runs' modules are kept an hour, to read after a failure.
+  for (const dir of readdirSync(OUT_ROOT)) {
+    const full = join(OUT_ROOT, dir)
+    if (full === OUT || Date.now() - statSync(full).mtimeMs > 3_600_000) rmSync(full, { recursive: true, force: true })
+  }
   mkdirSync(OUT, { recursive: true })
   const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.test.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')) } })!
   const byFile = new Map<string, Block>()
