@@ -265,7 +265,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     cookies,
     commit,
   }
-  sessionWriters.set(auth, (data) => sessions.write(data, {}))
+  sessionWriters.set(auth, (data) => sessions.write(data, {}, true))
   return auth
 }
 

@@ -206,7 +206,7 @@ export function resolveAuthOptions(o: AuthOptions<StandardSchemaV1 | undefined>)
   const session = o.session ?? {}
   const store = session.store
   if (store !== undefined) {
-    for (const method of ['get', 'set', 'delete', 'deleteBy'] as const) {
+    for (const method of ['get', 'set', 'update', 'delete', 'deleteBy'] as const) {
       if (typeof store[method] !== 'function') throw new ConfigError('session.store', `must be a SessionStore (it has no ${method} method)`)
     }
   }

@@ -156,7 +156,7 @@ export async function callback(ctx: RouteContext, request: Request): Promise<Res
       // The session this browser had before, if any, ends here.
       const before = await ctx.sessions.read(cookies)
       if (before !== undefined && ctx.sessions.store !== undefined) await ctx.sessions.store.delete(before.id)
-      const setCookies = [...clear, ...(await ctx.sessions.write(data, cookies))]
+      const setCookies = [...clear, ...(await ctx.sessions.write(data, cookies, true))]
       return redirect(new URL(tx.returnTo, ctx.base(request).origin).href, setCookies, request.method === 'POST' ? 303 : 302)
     }
   } catch (err) {

@@ -13,8 +13,12 @@ const TOUCH_SECONDS = 60
 export interface Sessions {
   /** The session a request's cookies hold, or undefined (none, expired, tampered, deleted from the store). */
   read(cookies: Readonly<Record<string, string>>): Promise<SessionData | undefined>
-  /** The Set-Cookie headers (and store write) that save `data`. */
-  write(data: SessionData, cookies: Readonly<Record<string, string>>): Promise<string[]>
+  /**
+   * The Set-Cookie headers (and store write) that save `data`: a new session (`created`), or an
+   * update of one the store still has. An update of a session the store no longer has (a
+   * back-channel logout while the request ran) writes nothing and clears the cookie.
+   */
+  write(data: SessionData, cookies: Readonly<Record<string, string>>, created?: boolean): Promise<string[]>
   /** The Set-Cookie headers (and store delete) that end the session. */
   clear(data: SessionData | undefined, cookies: Readonly<Record<string, string>>): Promise<string[]>
   /** When the session ends unless used again. */
@@ -64,14 +68,15 @@ export function createSessions(o: ResolvedAuthOptions, jar: Jar): Sessions {
       return data
     },
 
-    async write(data, cookies) {
+    async write(data, cookies, created = false) {
       const end = endsAt(data)
       const ttlSeconds = Math.max(1, end - epochSeconds())
       let sealed: string
       if (store === undefined) {
         sealed = await sealData('server.session', data, { secret, ttlSeconds })
       } else {
-        await store.set(data.id, data, end)
+        if (created) await store.set(data.id, data, end)
+        else if (!(await store.update(data.id, data, end))) return clearSession(jar, cookies)
         sealed = await sealData('server.session', { id: data.id }, { secret, ttlSeconds })
       }
       return setSession(jar, sealed, ttlSeconds, cookies)

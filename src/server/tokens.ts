@@ -39,6 +39,13 @@ export interface Tokens {
   get(data: SessionData, p: AccessTokenOptions, canSave: boolean): Promise<{ data: SessionData; token: SessionAccessToken }>
 }
 
+/** The session is no longer in the store (logged out elsewhere): the request's cookie goes too. */
+function ended(): LoginRequiredError {
+  return new LoginRequiredError('The session has ended (logged out elsewhere): log the user in', {
+    cause: new Error('the session is no longer in the session store'),
+  })
+}
+
 /** The key of a token in SessionData.tokens: `""` for the login's own. */
 export function tokenKey(audience: string | undefined, scope: string | undefined): string {
   if (audience === undefined && scope === undefined) return ''
@@ -120,7 +127,7 @@ export function createTokens(client: TokenClient, sessions: Sessions, leeway: nu
       let current = latest(data)
       if (sessions.store !== undefined) {
         const stored = await sessions.store.get(data.id)
-        if (stored === undefined) throw new LoginRequiredError('The session has ended (logged out elsewhere): log the user in')
+        if (stored === undefined) throw ended()
         current = stored
       }
       const kept = current.tokens[key]
@@ -140,7 +147,8 @@ export function createTokens(client: TokenClient, sessions: Sessions, leeway: nu
       }
       const next = refreshed(current, fresh, key, audience)
       // Kept before the new access token is handed out, so the old refresh token is never needed again.
-      if (sessions.store !== undefined) await sessions.store.set(next.id, next, sessions.endsAt(next))
+      // Only a session still in the store: a back-channel logout during the refresh stays a logout.
+      if (sessions.store !== undefined && !(await sessions.store.update(next.id, next, sessions.endsAt(next)))) throw ended()
       remember(next)
       return next
     }

@@ -95,6 +95,7 @@ end
 // not grow an index set for ever.
 const SET = `${COMMON}
 local id, at = ARGV[2], ARGV[4]
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end -- update: only a session still there
 local old = read(KEYS[1])
 if old then unindex(id, old) end
 redis.call('SET', KEYS[1], ARGV[3], 'PXAT', at)
@@ -189,6 +190,18 @@ export class RedisSessionStore implements SessionStore {
    * removes the session.
    */
   async set(id: string, data: SessionData, expiresAt: number): Promise<void> {
+    await this.#write(id, data, expiresAt, false)
+  }
+
+  /**
+   * Replaces the session only if it is still there, in one script (a back-channel logout cannot
+   * slip in between), and says whether it was.
+   */
+  async update(id: string, data: SessionData, expiresAt: number): Promise<boolean> {
+    return this.#write(id, data, expiresAt, true)
+  }
+
+  async #write(id: string, data: SessionData, expiresAt: number, onlyIfThere: boolean): Promise<boolean> {
     requireText(id, 'id')
     if (!isSessionData(data)) throw new ConfigError('data', 'must be SessionData (id, sub, user, tokens, createdAt, touchedAt)')
     wellFormed(data.sub, 'data.sub')
@@ -197,14 +210,14 @@ export class RedisSessionStore implements SessionStore {
     const at = Math.ceil(expiresAt * 1000)
     if (at <= Date.now()) {
       await this.delete(id)
-      return
+      return false
     }
     const keys = [this.#sessionKey(id), this.#indexKey('sub', data.sub)]
     if (data.sid !== undefined) keys.push(this.#indexKey('sid', data.sid))
     // sub and sid first, where the scripts read them.
     const { sub, sid, ...rest } = data
     const json = JSON.stringify({ sub, sid, ...rest })
-    await this.#client.eval(SET, { keys, arguments: [this.#prefix, id, json, String(at)] })
+    return Number(await this.#client.eval(SET, { keys, arguments: [this.#prefix, id, json, String(at), onlyIfThere ? '1' : '0'] })) === 1
   }
 
   /** Removes the session and takes it out of its index sets; removing a missing one is not an error. */

@@ -80,6 +80,12 @@ export interface SessionMatch {
  *   async set(id: string, data: SessionData, expiresAt: number) {
  *     await this.kv.put(`session:${id}`, JSON.stringify(data), { expiration: expiresAt })
  *   }
+ *   async update(id: string, data: SessionData, expiresAt: number) {
+ *     // KV cannot write only-if-present atomically: a logout between the two calls can be undone.
+ *     if ((await this.get(id)) === undefined) return false
+ *     await this.set(id, data, expiresAt)
+ *     return true
+ *   }
  *   async delete(id: string) { await this.kv.delete(`session:${id}`) }
  *   async deleteBy() { return 0 } // back-channel logout needs an index by sid and sub
  * }
@@ -88,8 +94,13 @@ export interface SessionMatch {
 export interface SessionStore {
   /** The session, or undefined when there is none (or it expired). */
   get(id: string): Promise<SessionData | undefined>
-  /** Stores (replaces) a session, which may be forgotten after `expiresAt` (epoch seconds). */
+  /** Stores a new session (a login), which may be forgotten after `expiresAt` (epoch seconds). */
   set(id: string, data: SessionData, expiresAt: number): Promise<void>
+  /**
+   * Replaces a session only if it still exists, atomically, and says whether it did: a
+   * request that read the session before a back-channel logout must not bring it back.
+   */
+  update(id: string, data: SessionData, expiresAt: number): Promise<boolean>
   /** Removes a session; removing a missing one is not an error. */
   delete(id: string): Promise<void>
   /** Removes every session that matches (back-channel logout) and says how many. */
@@ -130,6 +141,12 @@ export class MemorySessionStore implements SessionStore {
   async set(id: string, data: SessionData, expiresAt: number): Promise<void> {
     this.#sweep()
     this.#entries.set(id, { data: structuredClone(data), expiresAt })
+  }
+
+  async update(id: string, data: SessionData, expiresAt: number): Promise<boolean> {
+    if ((await this.get(id)) === undefined) return false
+    this.#entries.set(id, { data: structuredClone(data), expiresAt })
+    return true
   }
 
   async delete(id: string): Promise<void> {

@@ -53,6 +53,15 @@ describe('MemorySessionStore', () => {
     expect(await store.get('nobody')).toBeUndefined()
   })
 
+  it('update replaces a session that is there, and writes nothing (false) for one that is gone', async () => {
+    const store = new MemorySessionStore()
+    expect(await store.update('gone', session('gone'), now() + 60)).toBe(false)
+    expect(store.size).toBe(0)
+    await store.set('here', session('here'), now() + 60)
+    expect(await store.update('here', { ...session('here'), touchedAt: now() + 5 }, now() + 60)).toBe(true)
+    expect((await store.get('here'))?.touchedAt).toBe(now() + 5)
+  })
+
   it('reads a session until its expiresAt and not from then on', async () => {
     const store = new MemorySessionStore()
     await store.set('s1', session('s1'), now() + 60)

@@ -61,6 +61,20 @@ describe.skipIf(!available)('RedisSessionStore against a real redis-server', () 
       expect(await raw.exists(['rt:session:s1', 'rt:session-sid:sid-1', 'rt:session-sub:auth0|user-1'])).toBe(0)
     })
 
+    it('update replaces a session that is there, and writes nothing (false) for one that is gone', async () => {
+      const store = new RedisSessionStore({ client: raw, prefix: 'up:' })
+      expect(await store.update('gone', session('gone', { sid: 'sid-gone' }), now() + 60)).toBe(false)
+      expect(await raw.exists(['up:session:gone', 'up:session-sid:sid-gone', 'up:session-sub:auth0|user-1'])).toBe(0)
+      await store.set('here', session('here'), now() + 60)
+      const changed = { ...session('here', { sid: 'sid-here' }), touchedAt: now() + 5 }
+      expect(await store.update('here', changed, now() + 120)).toBe(true)
+      expect(await store.get('here')).toEqual(changed)
+      expect(await raw.sMembers('up:session-sid:sid-here')).toEqual(['here'])
+      await store.deleteBy({ sid: 'sid-here' })
+      expect(await store.update('here', changed, now() + 120)).toBe(false)
+      expect(await store.get('here')).toBeUndefined()
+    })
+
     it('uses "authcode:" by default, and deletes a missing session without error', async () => {
       const store = new RedisSessionStore({ client: raw })
       await store.set('default-prefix', session('default-prefix'), now() + 60)
