@@ -1,6 +1,6 @@
 // examples/server in this process against the local authorization server (scripts/auth-server.mjs):
 // Hono served by @hono/node-server, Express and node:http through getRequestListener, over HTTP;
-// the Next.js route handlers, middleware and page, and the SvelteKit hook, called as functions.
+// the SvelteKit hook called as a function. The Next.js app runs for real in test/server-next.test.ts.
 import type { Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createAuth } from 'authcode/server'
@@ -9,16 +9,6 @@ import { createApp as createExpressApp } from '../examples/server/express.js'
 import { listen as listenHono } from '../examples/server/hono-node.js'
 import { createApp as createNodeApp } from '../examples/server/node-http.js'
 import { type World, freePort, logIn, overHttp, startWorld, walk } from './helpers/server-walk.js'
-
-// `next` is not a devDependency (its install, a few hundred MB with its compiler, and a
-// `next build` per run do not fit this suite): its handlers are plain functions of Web
-// Request/Response, and the two imports from Next are stood in for here.
-let pageHeaders = new Headers()
-vi.mock('next/headers', () => ({ headers: async () => pageHeaders }))
-vi.mock('next/server', () => ({
-  // What NextResponse.next() is to Next's router: "go on to the route", with headers to merge.
-  NextResponse: { next: () => new Response(null, { headers: { 'x-middleware-next': '1' } }) },
-}))
 
 const NEXT = 'http://localhost:3000'
 const SVELTEKIT = 'http://localhost:5173'
@@ -64,47 +54,7 @@ describe('examples/server over HTTP on Node', () => {
   })
 })
 
-describe('examples/server/next: the App Router files as functions', () => {
-  it('the [...auth] route, the middleware, the page and the contacts route log in, call the API, log out', async () => {
-    vi.stubEnv('APP_BASE_URL', NEXT)
-    for (const [name, value] of Object.entries(world.env(NEXT))) vi.stubEnv(name, value)
-    // Imported once the variables are set: lib/auth.ts makes its createAuth on first use.
-    const route = await import('../examples/server/next/app/auth/[...auth]/route.js')
-    const { middleware, config } = await import('../examples/server/next/middleware.js')
-    const { default: MePage } = await import('../examples/server/next/app/me/page.js')
-    const contacts = await import('../examples/server/next/app/api/contacts/route.js')
-    const matched = (path: string) => config.matcher.some((m) => path === m.replace('/:path*', '') || path.startsWith(m.replace(':path*', '')))
-
-    // What Next's router does with these files: the middleware first (a response without
-    // x-middleware-next ends the request there), then the route, with the middleware's cookies.
-    const next = async (request: Request): Promise<Response> => {
-      const path = new URL(request.url).pathname
-      if (path.startsWith('/auth/')) return request.method === 'POST' ? route.POST(request) : route.GET(request)
-      let cookies: string[] = []
-      if (matched(path)) {
-        const res = await middleware(Object.assign(request, { nextUrl: new URL(request.url) }))
-        if (res.headers.get('x-middleware-next') !== '1') return res
-        cookies = res.headers.getSetCookie()
-      }
-      let res: Response
-      if (path === '/me') {
-        pageHeaders = new Headers(request.headers)
-        res = new Response(await MePage(), { headers: { 'content-type': 'text/html' } })
-      } else if (path === '/api/contacts') {
-        res = await contacts.GET(request)
-      } else {
-        res = new Response('Not Found', { status: 404 })
-      }
-      for (const cookie of cookies) res.headers.append('set-cookie', cookie)
-      return res
-    }
-    try {
-      await walk(world, NEXT, next, { contactsPath: '/api/contacts' })
-    } finally {
-      vi.unstubAllEnvs()
-    }
-  })
-
+describe('examples/server/next: why its page only reads the session', () => {
   // Why the page only reads the session and the API call lives in a Route Handler: a refresh in
   // a Server Component could not save the rotated refresh token (the cookie would keep the spent
   // one, and the next refresh, on another instance, would end the grant). So auth.fetch with

@@ -5,21 +5,18 @@
 // - hono-worker.ts in workerd through Miniflare (npm `miniflare`), bundled by esbuild.
 // They load the BUILT package (dist/), as a user's install would. A missing runtime skips
 // loudly, except under CI=true, where it fails.
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, it } from 'vitest'
-import { type World, freePort, overHttp, startWorld, walk } from './helpers/server-walk.js'
+import { afterAll, beforeAll, it } from 'vitest'
+import { QUIET, type World, describeNeeding, freePort, overHttp, startProcess, startWorld, stopProcess, walk } from './helpers/server-walk.js'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
-const inCI = process.env.CI === 'true'
 const execFileAsync = promisify(execFile)
-/** What the runtimes' child processes get besides their own variables. */
-const QUIET = { NO_COLOR: '1', FORCE_COLOR: '0', DENO_NO_UPDATE_CHECK: '1' }
 const dist = (file: string) => join(root, 'dist', file)
 
 // --- the runtimes -----------------------------------------------------------------------------
@@ -64,64 +61,20 @@ const [bun, deno, workerd] = await Promise.all([
 const seen = (r: Runtime) => r.version ?? `${r.name} missing (${r.missing})`
 console.log(`server-runtimes: node ${process.versions.node}; ${seen(bun)}; ${seen(deno)}; ${seen(workerd)}`)
 
-/**
- * A describe block for one runtime. Not installed: a loud skip, or under CI=true a failure
- * that says what to install.
- */
+/** A describe block for one runtime: see describeNeeding. */
 function describeRuntime(runtime: Runtime, title: string, body: () => void): void {
-  if (runtime.missing !== undefined && !inCI) {
-    const bar = '!'.repeat(78)
-    console.warn(`\n${bar}\n!! SKIPPING ${title}: ${runtime.missing}.\n!! Install: ${runtime.install}\n!! (With CI=true this is a failure, not a skip.)\n${bar}\n`)
-    describe.skip(title, body)
-    return
-  }
-  describe(title, () => {
-    if (runtime.missing === undefined) return body()
-    it(`runs on ${runtime.name}`, () => {
-      throw new Error(`${runtime.name} is not available (${runtime.missing}); install it: ${runtime.install}`)
-    })
-  })
+  describeNeeding(title, { missing: runtime.missing, fix: `Install ${runtime.name}: ${runtime.install}` }, body)
 }
 
 // --- child processes ----------------------------------------------------------------------------
 
 const children: ChildProcess[] = []
 
-/**
- * Starts a server process and waits for its `GET http://127.0.0.1:port/me` line. Fails with
- * everything the process said when it exits or stays silent.
- */
-function startServer(file: string, args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<void> {
-  const child = spawn(file, args, { cwd: root, env: { ...process.env, ...QUIET, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let output = ''
-  return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      clearTimeout(timer)
-      reject(new Error(`${file} ${args.join(' ')}: ${why}\n--- output\n${output}`))
-    }
-    const timer = setTimeout(() => fail(`no "GET http://…/me" line in ${timeoutMs} ms`), timeoutMs)
-    const read = (chunk: Buffer) => {
-      output += chunk.toString()
-      if (/GET http:\/\/127\.0\.0\.1:\d+\/me/.test(output)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    }
-    child.stdout.on('data', read)
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.once('error', (err) => fail(err.message))
-    child.once('exit', (code, signal) => fail(`exited (${signal ?? code}) before listening`))
-  })
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.kill('SIGTERM')
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-  await exited
-  clearTimeout(killer)
+/** Starts a server process and waits for its `GET http://127.0.0.1:port/me` line. */
+async function startServer(file: string, args: string[], env: Record<string, string>): Promise<void> {
+  const server = startProcess(file, args, { cwd: root, env, ready: /GET http:\/\/127\.0\.0\.1:\d+\/me/ })
+  children.push(server.child)
+  await server.ready
 }
 
 // --- the server, the build and the apps' addresses --------------------------------------------------
@@ -142,7 +95,7 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  await Promise.all(children.map(stop))
+  await Promise.all(children.map(stopProcess))
   await world?.close()
   if (tmp !== undefined) await rm(tmp, { recursive: true, force: true })
 })

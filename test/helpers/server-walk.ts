@@ -1,7 +1,8 @@
-// The examples of examples/server against the local authorization server: free ports, the server and API, and the walk every example must pass.
+// The examples of examples/server against the local authorization server: free ports, the server and API, the apps' processes, and the walk every example must pass.
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { pathToFileURL } from 'node:url'
-import { expect } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type AuthServer, CookieJar, browserLogin, startAuthServer } from './auth-server.js'
 
 /** The API the apps call: scripts/demo.mjs's, GET /api/contacts behind read:contacts. */
@@ -28,6 +29,74 @@ export function freePort(): Promise<number> {
       probe.close(() => resolve(port))
     })
   })
+}
+
+/**
+ * A describe block that needs what a machine may lack (a runtime, an install from the registry).
+ * Lacking it: a loud skip that says why and what to do, or under CI=true a failing test.
+ */
+export function describeNeeding(title: string, need: { missing: string | undefined; fix: string }, body: () => void): void {
+  if (need.missing !== undefined && process.env.CI !== 'true') {
+    const bar = '!'.repeat(78)
+    console.warn(`\n${bar}\n!! SKIPPING ${title}: ${need.missing}.\n!! ${need.fix}\n!! (With CI=true this is a failure, not a skip.)\n${bar}\n`)
+    describe.skip(title, body)
+    return
+  }
+  describe(title, () => {
+    if (need.missing === undefined) return body()
+    it('has what it needs to run', () => {
+      throw new Error(`${title}: ${need.missing}. ${need.fix}`)
+    })
+  })
+}
+
+/** What child processes get besides their own variables: no colours in the output a failure shows. */
+export const QUIET = { NO_COLOR: '1', FORCE_COLOR: '0', DENO_NO_UPDATE_CHECK: '1', NEXT_TELEMETRY_DISABLED: '1' }
+
+export interface ServerProcess {
+  child: ChildProcess
+  /** Settles once the process printed a line matching `ready`; fails with all it said when it exits or stays silent. */
+  ready: Promise<void>
+}
+
+/** Starts an app's server process. Keep `child` to stop it (with {@link stopProcess}) even when it never gets ready. */
+export function startProcess(
+  command: string,
+  args: string[],
+  p: { cwd: string; env: Record<string, string | undefined>; ready: RegExp; timeoutMs?: number },
+): ServerProcess {
+  const timeoutMs = p.timeoutMs ?? 20_000
+  const child = spawn(command, args, { cwd: p.cwd, env: { ...process.env, ...QUIET, ...p.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const ready = new Promise<void>((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer)
+      reject(new Error(`${command} ${args.join(' ')}: ${why}\n--- output\n${output}`))
+    }
+    const timer = setTimeout(() => fail(`no line matching ${String(p.ready)} in ${timeoutMs} ms`), timeoutMs)
+    const read = (chunk: Buffer) => {
+      output += chunk.toString()
+      if (p.ready.test(output)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    }
+    child.stdout?.on('data', read)
+    child.stderr?.on('data', read)
+    child.once('error', (err) => fail(err.message))
+    child.once('exit', (code, signal) => fail(`exited (${signal ?? code}) before it was ready`))
+  })
+  return { child, ready }
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+  await exited
+  clearTimeout(killer)
 }
 
 export interface World {

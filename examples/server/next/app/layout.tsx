@@ -1,0 +1,6 @@
+// app/layout.tsx: the root layout the App Router asks for.
+import type { ReactNode } from 'react'
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return <html lang="en"><body>{children}</body></html>
+}
