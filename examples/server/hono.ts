@@ -9,9 +9,8 @@ export function createApp(auth: Auth, api: string): Hono {
     const own = await auth.handle(c.req.raw) // /auth/login, /auth/callback, /auth/logout, …
     if (own) return own
     await next()
-    const committed = await auth.commit(c.req.raw, c.res) // rolling expiry, refreshed tokens
-    c.res = undefined // assigning over a response would put back its old Set-Cookie headers only
-    c.res = committed
+    // The session's Set-Cookie headers (rolling expiry, refreshed tokens) on whatever response the route gave.
+    for (const cookie of await auth.cookies(c.req.raw)) c.header('set-cookie', cookie, { append: true })
   })
   app.get('/me', async (c) => {
     const session = await auth.getSession(c.req.raw)
