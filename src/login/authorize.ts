@@ -14,32 +14,32 @@ import { checkRedirectUri, httpUrl, requireUrlText, scopeString, wellFormed } fr
  */
 export interface AuthorizeOptions {
   /** Scopes, space-separated or as an array. Include `offline_access` for a refresh token. */
-  scope?: string | string[]
+  scope?: string | string[] | undefined
   /** The API identifier to get an access token for (Auth0's `audience`). */
-  audience?: string
+  audience?: string | undefined
   /** Auth0 organization ID (`org_...`) or name to log in to. */
-  organization?: string
+  organization?: string | undefined
   /** Auth0 organization invitation ticket (see {@link parseInvitationUrl}). */
-  invitation?: string
+  invitation?: string | undefined
   /** `none`, `login`, `consent`, `select_account`, or several space-separated. */
-  prompt?: string
+  prompt?: string | undefined
   /** The Auth0 connection to use, skipping the choice on the login page. */
-  connection?: string
+  connection?: string | undefined
   /** Pre-fills the username/email on the login page. */
-  loginHint?: string
+  loginHint?: string | undefined
   /** Auth0 Universal Login screen to show first, e.g. `"signup"`. */
-  screenHint?: string
+  screenHint?: string | undefined
   /** Seconds since the last authentication after which the user must log in again. */
-  maxAge?: number
+  maxAge?: number | undefined
   /** Space-separated BCP 47 language tags for the login page. */
-  uiLocales?: string
+  uiLocales?: string | undefined
   /** How the code comes back: `query` (default) or `form_post`. */
-  responseMode?: 'query' | 'form_post'
+  responseMode?: 'query' | 'form_post' | undefined
   /**
    * Any further parameters. A name that has its own option above is refused, and so are
    * `request` and `request_uri` (RFC 9101), which would replace the whole request.
    */
-  extraParams?: Record<string, string>
+  extraParams?: Record<string, string> | undefined
 }
 
 /**

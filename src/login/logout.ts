@@ -33,18 +33,18 @@ export interface BuildLogoutUrlParams extends LogoutParams {
  */
 export interface LogoutParams {
   /** Where to send the user afterwards; must be an allowed logout URL of the app. */
-  returnTo?: string
+  returnTo?: string | undefined
   /** Also log the user out of the upstream identity provider (Auth0). */
-  federated?: boolean
+  federated?: boolean | undefined
   /** The ID token of the session (OIDC logout). */
-  idTokenHint?: string
+  idTokenHint?: string | undefined
   /**
    * Auth0's `/v2/logout` or the OIDC `/oidc/logout`. Default: `oidc` when `idTokenHint` or
    * `endSessionEndpoint` is given (and always for an `issuer` config), else `v2`.
    */
-  endpoint?: 'v2' | 'oidc'
+  endpoint?: 'v2' | 'oidc' | undefined
   /** Aborts an `issuer` config's discovery. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 /**

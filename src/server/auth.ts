@@ -26,7 +26,13 @@ import { type AccessTokenOptions, createTokens } from './tokens.js'
 export interface Auth<U = IdTokenClaims> {
   /** Answers the login, callback, logout and back-channel logout routes; `undefined` for any other request. */
   handle(request: Request): Promise<Response | undefined>
-  /** `handle`, then your handler, then the session's cookies (rolling expiry, refreshed tokens) on its response. */
+  /**
+   * `handle`, then your handler, then the session's cookies (rolling expiry, refreshed tokens)
+   * on its response. A {@link LoginRequiredError} out of your handler (no session, or a refresh
+   * token the provider no longer takes) becomes a redirect to the login route and back for a
+   * page (a GET that accepts HTML), a 401 `{ "error": "login_required" }` otherwise; a session
+   * that ended has its cookie cleared.
+   */
   wrap<A extends unknown[]>(handler: (request: Request, ...rest: A) => Response | Promise<Response>): (request: Request, ...rest: A) => Promise<Response>
   /** The logged-in user, or null. Reads only: works where cookies cannot be written. */
   getSession(request: Request | Headers): Promise<Session<U> | null>
@@ -40,7 +46,7 @@ export interface Auth<U = IdTokenClaims> {
   fetch(request: Request | Headers, input: RequestInfo | URL, init?: RequestInit, options?: AccessTokenOptions): Promise<Response>
   /**
    * The `Set-Cookie` header values `commit` would add, for frameworks that set headers their own
-   * way (Hono's `c.header(…, { append: true })`, Express's `res.append`, SvelteKit's `setHeaders`).
+   * way (Hono's `c.header(…, { append: true })`, Express's `res.append`).
    */
   cookies(request: Request): Promise<string[]>
   /**
@@ -246,13 +252,30 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     return setCookies
   }
 
+  function loginRequired(request: Request): Response {
+    const url = new URL(request.url)
+    const page = (request.method === 'GET' || request.method === 'HEAD') && (request.headers.get('accept') ?? '').includes('text/html')
+    if (!page) return Response.json({ error: 'login_required' }, { status: 401, headers: { 'cache-control': 'no-store' } })
+    const login = at(base(request), o.routes.login)
+    login.searchParams.set('returnTo', `${url.pathname}${url.search}`)
+    return new Response(null, { status: 302, headers: { location: login.href, 'cache-control': 'no-store' } })
+  }
+
   const auth: Auth<IdTokenClaims & InferClaims<S>> = {
     handle,
     wrap(handler) {
       return async (request, ...rest) => {
         const own = await handle(request)
         if (own !== undefined) return own
-        return commit(request, await handler(request, ...rest))
+        let response: Response
+        try {
+          response = await handler(request, ...rest)
+        } catch (err) {
+          // No session, or it ended (a dead refresh token): a login, and the old cookie goes.
+          if (!(err instanceof LoginRequiredError)) throw err
+          response = loginRequired(request)
+        }
+        return commit(request, response)
       }
     },
     async getSession(request) {

@@ -17,10 +17,10 @@ import type { Sessions } from './sessions.js'
  * ```
  */
 export interface AccessTokenOptions {
-  audience?: string
-  scope?: string | string[]
+  audience?: string | undefined
+  scope?: string | string[] | undefined
   /** Refresh even if the kept token looks fresh (the API answered 401). */
-  forceRefresh?: boolean
+  forceRefresh?: boolean | undefined
 }
 
 // Refreshed sessions kept in memory, so a request that still carries the cookie from before a

@@ -114,6 +114,23 @@ describe('auth.fetch and getAccessToken', () => {
     expect(await auth.getSession(browser.request(`${APP}/x`))).toBeNull()
   })
 
+  it('wrap turns a LoginRequiredError of the handler into a login: a redirect for a page, 401 for a fetch, the ended cookie cleared', async () => {
+    const { app, browser } = await loggedIn()
+    later(3600 - 30)
+    const restore = auth0.fail('invalid_grant' as never)
+    const page = await app(browser.request(`${APP}/contacts?x=1`, { headers: { accept: 'text/html' } }))
+    restore()
+    expect(page.status).toBe(302)
+    const to = new URL(page.headers.get('location') ?? '')
+    expect(to.pathname).toBe('/auth/login')
+    expect(to.searchParams.get('returnTo')).toBe('/contacts?x=1')
+    expect(page.headers.getSetCookie().length).toBeGreaterThan(0)
+    expect(page.headers.getSetCookie().every((c) => c.includes('Max-Age=0'))).toBe(true)
+    const api = await app(new Request(`${APP}/contacts`))
+    expect(api.status).toBe(401)
+    expect(await api.json()).toEqual({ error: 'login_required' })
+  })
+
   it('refuses to send the token over plain http', async () => {
     const { auth, browser } = await loggedIn()
     await expect(auth.fetch(browser.request(`${APP}/x`), 'http://api.example.com/contacts')).rejects.toThrow(/https/)
