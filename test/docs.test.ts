@@ -51,7 +51,7 @@ const OUT = join(OUT_ROOT, `run-${process.pid}`)
 const FIXTURES = join(ROOT, 'test/helpers/docs-fixtures.ts')
 
 /** Markdown files checked besides docs/**\/*.md, relative to the repository root. */
-const EXTRA_FILES: string[] = []
+const EXTRA_FILES: string[] = ['README.md']
 
 interface Block {
   /** Relative path of the markdown file. */
