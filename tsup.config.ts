@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'api/index': 'src/api/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/msw': 'src/testing/msw.ts',
     'server/index': 'src/server/index.ts',
     'storage/redis': 'src/storage/redis.ts',
   },

@@ -65,7 +65,8 @@ export interface Auth0Handlers {
  * import { setupServer } from 'msw/node'
  * import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
  * import { createAuthorizationRequest, exchangeCode, validateCallback } from 'authcode'
- * import { createAuth0Handlers, createTestTenant } from 'authcode/testing'
+ * import { createTestTenant } from 'authcode/testing'
+import { createAuth0Handlers } from 'authcode/testing/msw'
  *
  * const tenant = await createTestTenant({ domain: 'my-tenant.auth0.example', clientId: 'my-app' })
  * const auth0 = createAuth0Handlers(tenant, { clientSecret: 'shh' })

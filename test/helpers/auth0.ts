@@ -3,7 +3,8 @@
 import { http, HttpResponse, type HttpResponseResolver } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
-import { type Auth0Handlers, type Auth0HandlersOptions, type TestTenant, createAuth0Handlers, createTestTenant } from 'authcode/testing'
+import { type TestTenant, createTestTenant } from 'authcode/testing'
+import { type Auth0Handlers, type Auth0HandlersOptions, createAuth0Handlers } from 'authcode/testing/msw'
 
 export const DOMAIN = 'test-tenant.auth0.example'
 export const ISSUER = `https://${DOMAIN}/`

@@ -3,7 +3,8 @@
 // real https URLs, with the env values a reader would set; a Redis server; a browser for logins.
 import { http, HttpResponse } from 'msw'
 import { setupServer } from 'msw/node'
-import { type Auth0Handlers, type Auth0HandlersOptions, type TestTenant, createAuth0Handlers, createTestTenant } from 'authcode/testing'
+import { type TestTenant, createTestTenant } from 'authcode/testing'
+import { type Auth0Handlers, type Auth0HandlersOptions, createAuth0Handlers } from 'authcode/testing/msw'
 import { AUTH0_CUSTOM_DOMAIN, AUTH0_TENANT, COGNITO, ENTRA, GOOGLE, KEYCLOAK, OKTA_CUSTOM, OKTA_ORG } from '../providers/profiles/index.js'
 import { COGNITO_POOL } from '../providers/profiles/cognito.js'
 import { ENTRA_API_ID, ENTRA_TENANT } from '../providers/profiles/entra.js'

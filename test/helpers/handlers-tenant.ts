@@ -2,7 +2,8 @@
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { TokenClient, createAuthorizationRequest, validateCallback, type ClientConfig } from 'authcode'
-import { createAuth0Handlers, createTestTenant, type Auth0Handlers, type TestLoginOptions } from 'authcode/testing'
+import { createTestTenant } from 'authcode/testing'
+import { createAuth0Handlers, type Auth0Handlers, type TestLoginOptions } from 'authcode/testing/msw'
 
 export const DOMAIN = 'handlers-tenant.auth0.example'
 export const CLIENT_ID = 'hNd1eRsCl1eNt1d0000000000000000'

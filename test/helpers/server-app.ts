@@ -1,7 +1,8 @@
 // An authcode/server app against the stand-in tenant of authcode/testing (msw), and a browser to drive it.
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import { createAuth0Handlers, createTestTenant, type TestLoginOptions } from 'authcode/testing'
+import { createTestTenant } from 'authcode/testing'
+import { createAuth0Handlers, type TestLoginOptions } from 'authcode/testing/msw'
 import { type Auth, type AuthOptions, createAuth } from 'authcode/server'
 import { Browser } from './browser.js'
 

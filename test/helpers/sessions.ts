@@ -1,7 +1,7 @@
 // Sessions for TokenManager tests: a real login at the stand-in tenant, an expired token set, a storage that records its writes.
 import { expect } from 'vitest'
 import { MemoryStorage, TokenClient, createAuthorizationRequest, validateCallback, type TokenSet, type TokenStorage } from 'authcode'
-import type { Auth0Handlers } from 'authcode/testing'
+import type { Auth0Handlers } from 'authcode/testing/msw'
 import { CLIENT_ID, CLIENT_SECRET, DOMAIN, REDIRECT_URI } from './auth0.js'
 import { now } from './signers.js'
 

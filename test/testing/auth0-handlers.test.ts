@@ -1,9 +1,10 @@
-// authcode/testing's createAuth0Handlers, driven by the real SDK through the whole flow; its @example is a test that runs.
+// authcode/testing/msw's createAuth0Handlers, driven by the real SDK through the whole flow; its @example is a test that runs.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { OAuthError, TokenClient, type ClientConfig, createAuthorizationRequest, exchangeCode, validateCallback } from 'authcode'
 import { createAccessTokenVerifier } from 'authcode/api'
-import { createAuth0Handlers, createTestTenant } from 'authcode/testing'
+import { createTestTenant } from 'authcode/testing'
+import { createAuth0Handlers } from 'authcode/testing/msw'
 import { rejection } from '../helpers/outcome.js'
 import { now } from '../helpers/signers.js'
 import {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { AuthorizationError, IdTokenError, createAuthorizationRequest, exchangeCode, validateCallback } from 'authcode'
 import { createAccessTokenVerifier } from 'authcode/api'
-import { createAuth0Handlers } from 'authcode/testing'
+import { createAuth0Handlers } from 'authcode/testing/msw'
 import { rejection } from '../helpers/outcome.js'
 import { DOMAIN, API, REDIRECT_URI, config, client, useHandlersTenant, loginSteps } from '../helpers/handlers-tenant.js'
 

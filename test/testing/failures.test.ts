@@ -1,7 +1,7 @@
 // The stand-in tenant's fail() switches, and the typed SDK error each one gives.
 import { describe, expect, it } from 'vitest'
 import { LoginRequiredError, OAuthError, ResponseError, TimeoutError, TokenClient, TokenManager, exchangeCode } from 'authcode'
-import { createAuth0Handlers } from 'authcode/testing'
+import { createAuth0Handlers } from 'authcode/testing/msw'
 import { rejection } from '../helpers/outcome.js'
 import { now } from '../helpers/signers.js'
 import { API, config, client, useHandlersTenant, loginSteps } from '../helpers/handlers-tenant.js'

@@ -1,7 +1,8 @@
 // The stand-in tenant's refresh token rotation (reuse detection, reuse interval) meets TokenManager.
 import { describe, expect, it } from 'vitest'
 import { LoginRequiredError, TimeoutError, TokenClient, TokenManager, type ClientConfig } from 'authcode'
-import { createAuth0Handlers, createTestTenant } from 'authcode/testing'
+import { createTestTenant } from 'authcode/testing'
+import { createAuth0Handlers } from 'authcode/testing/msw'
 import { now } from '../helpers/signers.js'
 import { config, client, useHandlersTenant, loginSteps } from '../helpers/handlers-tenant.js'
 

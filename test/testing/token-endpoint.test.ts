@@ -12,7 +12,8 @@ import {
   exchangeCode,
   validateCallback,
 } from 'authcode'
-import { createAuth0Handlers, createTestTenant } from 'authcode/testing'
+import { createTestTenant } from 'authcode/testing'
+import { createAuth0Handlers } from 'authcode/testing/msw'
 import { rejection } from '../helpers/outcome.js'
 import { API, REDIRECT_URI, config, client, useHandlersTenant, loginSteps } from '../helpers/handlers-tenant.js'
 

@@ -1,4 +1,4 @@
-// TokenManager.getAccessToken against a stand-in Auth0 tenant: authcode/testing's msw handlers
+// TokenManager.getAccessToken against a stand-in Auth0 tenant: authcode/testing/msw's handlers
 // (useAuth0Handlers: real codes and refresh tokens, rotation, reuse detection, fail() switches, a
 // request log). Sessions come from a real login (signIn) and refreshes are counted in the
 // handlers' request log.
@@ -17,7 +17,7 @@
 // resource server, not the tenant.
 import { describe, expect, it } from 'vitest'
 import { LoginRequiredError, MemoryStorage, ResponseError, TokenManager } from 'authcode'
-import { createAuth0Handlers } from 'authcode/testing'
+import { createAuth0Handlers } from 'authcode/testing/msw'
 import {
   CLIENT_ID,
   CLIENT_SECRET,
