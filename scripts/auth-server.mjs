@@ -105,13 +105,12 @@ export const ORGANIZATIONS = Object.freeze([
 ])
 
 /** Where the applications may send users back to, unless options.redirectUris says otherwise. */
-export const DEFAULT_REDIRECT_URIS = Object.freeze([
-  'http://localhost:3000/callback',
-  'http://127.0.0.1:3000/callback',
-  'http://localhost:5173/callback',
-  'http://localhost:8787/callback',
-  'https://app.example.com/callback',
-])
+export const DEFAULT_REDIRECT_URIS = Object.freeze(
+  // The core functions' /callback and authcode/server's /auth/callback, on the usual dev ports.
+  ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://localhost:5173', 'http://localhost:8787', 'https://app.example.com'].flatMap(
+    (origin) => [`${origin}/callback`, `${origin}/auth/callback`],
+  ),
+)
 
 const MAX_BODY_BYTES = 64 * 1024
 const PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'nickname', 'picture', 'updated_at']
