@@ -167,7 +167,16 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
 
   async function handle(request: Request): Promise<Response | undefined> {
     const path = new URL(request.url).pathname
-    const b = base(request)
+    let b: URL
+    try {
+      b = base(request)
+    } catch (err) {
+      // A host that is not in allowedBaseUrls: its auth routes are refused, anything else is
+      // the app's (a health check by IP address must not fail).
+      if (!(err instanceof ConfigError) || o.baseUrl instanceof URL) throw err
+      const ours = Object.values(o.routes).some((r) => path.endsWith(r))
+      return ours ? new Response('This host is not one of the allowedBaseUrls', { status: 400, headers: { 'cache-control': 'no-store' } }) : undefined
+    }
     const route = (name: keyof typeof o.routes) => path === at(b, o.routes[name]).pathname
     try {
       if (route('login')) return request.method === 'GET' ? await login(ctx, request) : notAllowed('GET')
@@ -255,8 +264,14 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
   function loginRequired(request: Request): Response {
     const url = new URL(request.url)
     const page = (request.method === 'GET' || request.method === 'HEAD') && (request.headers.get('accept') ?? '').includes('text/html')
-    if (!page) return Response.json({ error: 'login_required' }, { status: 401, headers: { 'cache-control': 'no-store' } })
-    const login = at(base(request), o.routes.login)
+    let b: URL | undefined
+    try {
+      b = base(request)
+    } catch {
+      // a host that is not in allowedBaseUrls: no login to send it to
+    }
+    if (!page || b === undefined) return Response.json({ error: 'login_required' }, { status: 401, headers: { 'cache-control': 'no-store' } })
+    const login = at(b, o.routes.login)
     login.searchParams.set('returnTo', `${url.pathname}${url.search}`)
     return new Response(null, { status: 302, headers: { location: login.href, 'cache-control': 'no-store' } })
   }
