@@ -10,7 +10,7 @@ import { apiUrl, isReplayable } from '../tokens/token-manager.js'
 import { type IdTokenClaims, epochSeconds } from '../token-set.js'
 import { createJar } from './jar.js'
 import { type AuthOptions, type Session, resolveAuthOptions } from './options.js'
-import { type RouteContext, at, backchannelLogout, callback, login, logout } from './routes.js'
+import { type RouteContext, answer, at, backchannelLogout, callback, login, logout, notAllowed } from './routes.js'
 import { createSessions, toSession } from './sessions.js'
 import { type AccessTokenOptions, createTokens } from './tokens.js'
 
@@ -72,11 +72,6 @@ interface RequestState {
  */
 export const sessionWriters = new WeakMap<object, (data: SessionData) => Promise<string[]>>()
 
-const CLIENT_KEYS = [
-  'domain', 'issuer', 'clientId', 'clientSecret', 'clientAuth', 'privateKey', 'dpop', 'audience', 'fetch',
-  'timeoutMs', 'retries', 'maxRetryDelayMs', 'allowInsecureRequests',
-] as const
-
 // Logout tokens' jti remembered (their lifetime is at most 5 minutes).
 const MAX_SEEN = 10_000
 const SEEN_SECONDS = 600
@@ -113,10 +108,10 @@ const SEEN_SECONDS = 600
 export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(options: AuthOptions<S>): Auth<IdTokenClaims & InferClaims<S>> {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object')
   const o = resolveAuthOptions(options as AuthOptions<StandardSchemaV1 | undefined>)
-  // One ClientConfig object for the life of the app: it is checked, and its issuer discovered, once.
-  const config = {} as Record<string, unknown>
-  for (const key of CLIENT_KEYS) if (options[key] !== undefined) config[key] = options[key]
-  const client = new TokenClient(config as unknown as ClientConfig)
+  // The options are the ClientConfig (its checks read only their own fields): one object for
+  // the life of the app, so it is checked, and its issuer discovered, once.
+  const config: ClientConfig = options
+  const client = new TokenClient(config)
   const formPost = options.authorizationParams?.responseMode === 'form_post'
   const jar = createJar(o, options.session?.cookie, formPost)
   const sessions = createSessions(o, jar)
@@ -139,7 +134,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
   const ctx: RouteContext = {
     options: options as AuthOptions<StandardSchemaV1 | undefined>,
     o,
-    config: config as unknown as ClientConfig,
+    config,
     client,
     jar,
     sessions,
@@ -175,7 +170,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
       // the app's (a health check by IP address must not fail).
       if (!(err instanceof ConfigError) || o.baseUrl instanceof URL) throw err
       const ours = Object.values(o.routes).some((r) => path.endsWith(r))
-      return ours ? new Response('This host is not one of the allowedBaseUrls', { status: 400, headers: { 'cache-control': 'no-store' } }) : undefined
+      return ours ? answer('This host is not one of the allowedBaseUrls', 400) : undefined
     }
     const route = (name: keyof typeof o.routes) => path === at(b, o.routes[name]).pathname
     try {
@@ -273,7 +268,7 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     if (!page || b === undefined) return Response.json({ error: 'login_required' }, { status: 401, headers: { 'cache-control': 'no-store' } })
     const login = at(b, o.routes.login)
     login.searchParams.set('returnTo', `${url.pathname}${url.search}`)
-    return new Response(null, { status: 302, headers: { location: login.href, 'cache-control': 'no-store' } })
+    return answer(null, 302, { location: login.href })
   }
 
   const auth: Auth<IdTokenClaims & InferClaims<S>> = {
@@ -307,6 +302,3 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
   return auth
 }
 
-function notAllowed(allow: string): Response {
-  return new Response('Method Not Allowed', { status: 405, headers: { allow, 'cache-control': 'no-store' } })
-}

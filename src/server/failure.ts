@@ -41,6 +41,7 @@ export type CallbackFailureReason =
  * ```
  */
 export interface CallbackFailure {
+  /** What went wrong, as a stable code. */
   readonly reason: CallbackFailureReason
   /** 400, or 502 when the provider could not be reached. */
   readonly status: number
@@ -54,12 +55,12 @@ export interface CallbackFailure {
 
 const SENTENCES: Record<CallbackFailureReason, string> = {
   missing_transaction:
-    'No login was started in this browser for this callback. The login cookie was not sent back: it may have been blocked (SameSite or privacy settings, a proxy that drops cookies), the login may have started on another domain, or it already finished in another tab.',
-  expired_transaction: 'The login took too long (more than 10 minutes). Start it again.',
-  invalid_transaction: 'The login cookie was changed or sealed with another secret. Start the login again.',
-  replayed_transaction: 'This login was already completed; a callback works once. Start the login again.',
-  state_mismatch: 'The callback does not belong to the login this browser started. Start the login again.',
-  invalid_callback: 'The callback is malformed or comes from another server than the one this login went to.',
+    'No login was started in this browser for this callback: the login cookie did not come back. It may have been blocked (SameSite or privacy settings, a proxy), or the login began on another domain or finished in another tab.',
+  expired_transaction: 'The login took more than 10 minutes.',
+  invalid_transaction: 'The login cookie was changed or sealed with another secret.',
+  replayed_transaction: 'This login was already completed; a callback works once.',
+  state_mismatch: 'The callback does not belong to the login this browser started.',
+  invalid_callback: 'The callback is malformed or comes from another server than the login went to.',
   provider_error: 'The identity provider did not log you in.',
   exchange_failed: 'The identity provider refused to complete the login.',
   invalid_id_token: 'The identity provider sent an ID token that failed its checks.',
@@ -92,14 +93,16 @@ export function failureOf(err: unknown): CallbackFailure {
   throw err
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
-
-/** The default page of a failed callback: the reason, the sentence, a link to try again. */
+/**
+ * The default page of a failed callback: the reason, the sentence, a link to try again. Nothing
+ * on it comes from the request but the provider's error code, shown only when it is a plain
+ * code; the sentences are ours and the login path passed the routes' check (no quotes or
+ * angle brackets), so no escaping is needed.
+ */
 export function failurePage(f: CallbackFailure, loginPath: string): Response {
   // The provider's code only when it looks like one: a crafted callback URL must not write on the page.
   const error = f.error !== undefined && /^[a-z_]{1,64}$/.test(f.error) ? ` <code>${f.error}</code>` : ''
-  const body = `<!doctype html><meta charset="utf-8"><title>Login failed</title><h1>Login failed</h1><p><code>${f.reason}</code>${error}</p><p>${escapeHtml(f.message)}</p><p><a href="${escapeHtml(loginPath)}">Log in again</a></p>`
+  const body = `<!doctype html><meta charset="utf-8"><title>Login failed</title><h1>Login failed</h1><p><code>${f.reason}</code>${error}</p><p>${f.message}</p><p><a href="${loginPath}">Log in again</a></p>`
   return new Response(body, {
     status: f.status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'" },

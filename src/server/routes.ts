@@ -35,16 +35,8 @@ export interface RouteContext {
   readonly seen: (jti: string) => boolean
 }
 
-/** Query parameters a login link may pass on to the provider, and their AuthorizeOptions names. */
-const LOGIN_PARAMS = [
-  ['organization', 'organization'],
-  ['invitation', 'invitation'],
-  ['screen_hint', 'screenHint'],
-  ['login_hint', 'loginHint'],
-  ['prompt', 'prompt'],
-  ['ui_locales', 'uiLocales'],
-  ['connection', 'connection'],
-] as const
+/** Query parameters a login link may pass on to the provider (AuthorizeOptions names them in camelCase). */
+const LOGIN_PARAMS = ['organization', 'invitation', 'screen_hint', 'login_hint', 'prompt', 'ui_locales', 'connection']
 
 const MAX_PARAM_LENGTH = 512
 
@@ -54,10 +46,17 @@ interface ServerTransaction extends AuthorizationTransaction {
 
 const noStore = { 'cache-control': 'no-store' }
 
+/** A response that no cache keeps: every answer of the auth routes. */
+export function answer(body: BodyInit | null, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { ...noStore, ...headers } })
+}
+
+export const notAllowed = (allow: string): Response => answer('Method Not Allowed', 405, { allow })
+
 function redirect(location: string, setCookies: readonly string[], status = 302): Response {
-  const headers = new Headers({ location, ...noStore })
-  for (const value of setCookies) headers.append('set-cookie', value)
-  return new Response(null, { status, headers })
+  const res = answer(null, status, { location })
+  for (const value of setCookies) res.headers.append('set-cookie', value)
+  return res
 }
 
 /** The base URL's path, without its trailing slash: "" for an app at the root. */
@@ -75,8 +74,9 @@ export async function login(ctx: RouteContext, request: Request): Promise<Respon
   const base = ctx.base(request)
   const returnTo = safeReturnTo(url.searchParams.get('returnTo'), base) ?? `${basePath(base)}/`
   const params: AuthorizeOptions = { scope: 'openid profile email offline_access', ...ctx.options.authorizationParams }
-  for (const [query, name] of LOGIN_PARAMS) {
+  for (const query of LOGIN_PARAMS) {
     const value = url.searchParams.get(query)
+    const name = query.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()) as 'screenHint'
     if (value !== null && value !== '' && value.length <= MAX_PARAM_LENGTH) params[name] = value
   }
   const { url: to, transaction } = await createAuthorizationRequest(ctx.config, {
@@ -113,7 +113,7 @@ async function openTx(ctx: RouteContext, sealed: string): Promise<ServerTransact
 
 export async function callback(ctx: RouteContext, request: Request): Promise<Response> {
   const params = await callbackParams(request)
-  if (params === undefined) return new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET, POST', ...noStore } })
+  if (params === undefined) return notAllowed('GET, POST')
   const cookies = parseCookieHeader(request.headers.get('cookie'))
   const state = params.get('state')
   const name = state === null || state === '' ? undefined : txName(ctx.jar, state)
@@ -196,7 +196,7 @@ export async function logout(ctx: RouteContext, request: Request, data: SessionD
 
 export async function backchannelLogout(ctx: RouteContext, request: Request): Promise<Response> {
   const json = (status: number, body: Record<string, string>) => Response.json(body, { status, headers: noStore })
-  if (request.method !== 'POST') return new Response('Method Not Allowed', { status: 405, headers: { allow: 'POST', ...noStore } })
+  if (request.method !== 'POST') return notAllowed('POST')
   const store = ctx.sessions.store
   if (store === undefined) {
     return json(501, { error: 'not_implemented', error_description: 'back-channel logout needs a session store (session.store)' })
@@ -218,5 +218,5 @@ export async function backchannelLogout(ctx: RouteContext, request: Request): Pr
     return json(400, { error: 'invalid_request', error_description: err instanceof Error ? err.message : 'invalid logout token' })
   }
   await store.deleteBy({ sid: claims.sid, sub: claims.sub })
-  return new Response(null, { status: 200, headers: noStore })
+  return answer(null, 200)
 }
