@@ -47,11 +47,11 @@ export interface ClientConfig {
   clientSecret?: string | undefined
   /** Token endpoint authentication. Default: `client_secret_post` with a secret, else `none`. */
   clientAuth?: ClientAuthMethod | undefined
-  /** The private key for `private_key_jwt`. */
+  /** The private key for `private_key_jwt`; as `{ key, kid }` its key ID goes in the assertion's header. */
   privateKey?: CryptoKey | { key: CryptoKey; kid?: string } | undefined
   /**
    * A key pair for DPoP (RFC 9449): tokens are bound to it and every token and API request
-   * carries a proof. Make one with {@link generateDpopKeyPair} (private key non-extractable).
+   * carries a proof. Make one with {@link authcode!generateDpopKeyPair} (private key non-extractable).
    */
   dpop?: CryptoKeyPair | undefined
   /** Default API audience for authorization requests and client credentials. */

@@ -1,4 +1,8 @@
-// authcode: the OAuth 2.0 Authorization Code Flow for Auth0 and any OpenID Connect provider.
+/**
+ * The OAuth 2.0 Authorization Code Flow for Auth0 and any OpenID Connect provider.
+ *
+ * @module authcode
+ */
 export { generateState, generateNonce, generateCodeVerifier, createCodeChallenge, generateDpopKeyPair } from './login/random.js'
 export {
   buildAuthorizeUrl,

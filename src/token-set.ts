@@ -15,13 +15,21 @@ import { isObject, optional } from './lib/shape.js'
  * ```
  */
 export interface IdTokenClaims {
+  /** The issuer (checked). */
   iss: string
+  /** The user's stable id at the provider, e.g. `"auth0|5f7c8ec7c33c6c004bbafe82"`. */
   sub: string
+  /** The audience: your client ID (checked). */
   aud: string | string[]
+  /** Epoch seconds at which the ID token expires (checked). */
   exp: number
+  /** Epoch seconds of issue (checked). */
   iat: number
+  /** The nonce of the login, checked against the one sent. */
   nonce?: string
+  /** The authorized party: your client ID when present (checked). */
   azp?: string
+  /** Epoch seconds of the user's authentication, checked against `maxAge` when it was asked. */
   auth_time?: number
   /** Auth0 organization ID, when the login was for an organization. */
   org_id?: string
@@ -64,6 +72,7 @@ export interface TokenResponseExtra {
  * ```
  */
 export interface TokenSet<C extends IdTokenClaims = IdTokenClaims> {
+  /** The access token, for the API the login or grant asked for. */
   accessToken: string
   /** `"Bearer"` (or `"DPoP"`). */
   tokenType: string
@@ -71,6 +80,7 @@ export interface TokenSet<C extends IdTokenClaims = IdTokenClaims> {
   expiresAt?: number
   /** After a refresh without rotation, the refresh token that was used. */
   refreshToken?: string
+  /** The raw ID token, when the scope had `openid`; its checked claims are `claims`. */
   idToken?: string
   /** The granted scopes, space-separated, when the server said. */
   scope?: string

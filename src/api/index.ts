@@ -1,4 +1,8 @@
-// authcode/api: the resource-server side. Verifies access tokens (and ID tokens from elsewhere).
+/**
+ * The resource-server side. Verifies access tokens (and ID tokens from elsewhere).
+ *
+ * @module authcode/api
+ */
 export {
   AuthcodeError,
   InvalidTokenError,

@@ -48,12 +48,19 @@ export interface VerifyLogoutTokenOptions {
  * ```
  */
 export interface LogoutTokenClaims {
+  /** The issuer, checked against the configured one. */
   iss: string
+  /** The audience: your `clientId` (checked). */
   aud: string | string[]
+  /** Epoch seconds of issue; older than `maxAgeSeconds` is refused. */
   iat: number
+  /** The token's unique id, given to `seen` to refuse a replay. */
   jti: string
+  /** The user whose sessions end, when the provider names one (`sub`, `sid` or both are there). */
   sub?: string
+  /** The provider session to end, when the provider names one. */
   sid?: string
+  /** Holds the back-channel logout event (`http://schemas.openid.net/event/backchannel-logout`), checked. */
   events: Record<string, unknown>
 }
 

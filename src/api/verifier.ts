@@ -18,14 +18,21 @@ import { parseAuthorization, requireScopes } from './scopes.js'
  * ```
  */
 export interface AccessTokenClaims {
+  /** The issuer, checked against the configured one. */
   iss: string
+  /** The user (or, for client credentials, the client) the token was issued for. */
   sub: string
   /** Checked against `audience`; absent only from tokens checked by `clientId` alone (AWS Cognito). */
   aud?: string | string[]
+  /** Epoch seconds at which the token expires (checked). */
   exp: number
+  /** Epoch seconds of issue. */
   iat?: number
+  /** Epoch seconds before which the token is not valid (checked when present). */
   nbf?: number
+  /** The token's unique id, when the issuer sets one. */
   jti?: string
+  /** The client the token was issued to (authorized party), when the issuer sets it. */
   azp?: string
   /** The client the token was issued to; checked against `clientId` when given. */
   client_id?: string

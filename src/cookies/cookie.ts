@@ -56,7 +56,9 @@ export interface CookieAttributes {
  * ```
  */
 export interface CookieChunk {
+  /** The cookie's name: the value's name, with a `.0`, `.1`, … suffix when it was split. */
   name: string
+  /** This chunk of the value (when split, the first chunk also holds the count). */
   value: string
 }
 

@@ -38,6 +38,7 @@ const MAX_REMEMBERED = 10_000
  * ```
  */
 export interface ReplayStore {
+  /** Records `jti` until `expiresAt` (epoch seconds): `true` the first time, `false` for a replay. */
   consume(jti: string, expiresAt: number): Promise<boolean>
 }
 

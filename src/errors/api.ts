@@ -7,6 +7,8 @@ import { AuthcodeError } from './base.js'
  * The access token presented to an API is missing, malformed, expired or not for this API.
  * Answer 401 with `wwwAuthenticate` as the `WWW-Authenticate` header (RFC 6750).
  *
+ * Code: `ERR_INVALID_TOKEN`
+ *
  * @example
  * ```ts
  * import { InvalidTokenError } from 'authcode/api'
@@ -46,6 +48,8 @@ export class InvalidTokenError extends AuthcodeError {
  * The access token is valid but lacks a scope the API requires. Answer 403 with
  * `wwwAuthenticate` as the `WWW-Authenticate` header (RFC 6750).
  *
+ * Code: `ERR_INSUFFICIENT_SCOPE`
+ *
  * @example
  * ```ts
  * import { InsufficientScopeError } from 'authcode/api'
@@ -76,6 +80,8 @@ export class InsufficientScopeError extends AuthcodeError {
  * A back-channel logout token (OpenID Connect Back-Channel Logout 1.0) failed a check:
  * signature, issuer, audience, `events`, `sub`/`sid`, a forbidden `nonce`, or replay.
  * Answer the provider 400.
+ *
+ * Code: `ERR_LOGOUT_TOKEN`
  *
  * @example
  * ```ts

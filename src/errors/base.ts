@@ -37,8 +37,11 @@ export type AuthcodeErrorCode =
  * ```
  */
 export interface AuthcodeErrorJSON {
+  /** The class name, e.g. `"OAuthError"`. */
   name: string
+  /** The stable error code, e.g. `"ERR_OAUTH"`. */
   code: AuthcodeErrorCode
+  /** The message, with no secret in it. */
   message: string
   [field: string]: string | number | boolean | undefined
 }
@@ -49,6 +52,8 @@ export interface AuthcodeErrorJSON {
  * `code` is stable across versions; `message` is for people and may change. When it wraps
  * another error, `cause` holds a copy of it with the same name and message but without
  * anything attached that could carry a token (no response bodies).
+ *
+ * Code: each subclass has its own, one of {@link AuthcodeErrorCode}.
  *
  * @example
  * ```ts
@@ -85,6 +90,8 @@ export class AuthcodeError extends Error {
 
 /**
  * A configuration value or function argument is missing or wrong. `field` names it.
+ *
+ * Code: `ERR_CONFIG`
  *
  * @example
  * ```ts

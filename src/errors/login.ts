@@ -5,6 +5,8 @@ import { AuthcodeError } from './base.js'
  * The authorization server sent the user back with `error=...` (for example `access_denied`
  * when the user declined consent).
  *
+ * Code: `ERR_AUTHORIZATION`
+ *
  * @example
  * ```ts
  * import { validateCallback, AuthorizationError } from 'authcode'
@@ -52,6 +54,8 @@ function authorizationMessage(error: string, description?: string): string {
  * The `state` on the callback is missing or is not the one this login started with: the
  * callback may be forged (CSRF) or belongs to another login attempt.
  *
+ * Code: `ERR_STATE_MISMATCH`
+ *
  * @example
  * ```ts
  * import { validateCallback, StateMismatchError } from 'authcode'
@@ -73,6 +77,8 @@ export class StateMismatchError extends AuthcodeError {
 /**
  * The callback or invitation URL is malformed: no `code`, a repeated parameter, or an `iss`
  * that is not the expected issuer (RFC 9207, a mix-up attack).
+ *
+ * Code: `ERR_CALLBACK`
  *
  * @example
  * ```ts

@@ -6,6 +6,8 @@ import { AuthcodeError } from './base.js'
  * An endpoint answered with an OAuth error body `{ error, error_description }` (or a
  * `WWW-Authenticate` challenge). `status` is the HTTP status.
  *
+ * Code: `ERR_OAUTH`
+ *
  * @example
  * ```ts
  * import { OAuthError } from 'authcode'
@@ -49,6 +51,8 @@ export class OAuthError extends AuthcodeError {
  * An endpoint answered with something that is not a valid response: not JSON, the wrong
  * shape, or an unexpected HTTP status. `status` is the HTTP status.
  *
+ * Code: `ERR_RESPONSE`
+ *
  * @example
  * ```ts
  * import { ResponseError } from 'authcode'
@@ -79,6 +83,8 @@ export class ResponseError extends AuthcodeError {
  * The request did not reach the server or got no answer (DNS failure, connection refused or
  * reset). `cause` holds the runtime's own error.
  *
+ * Code: `ERR_NETWORK`
+ *
  * @example
  * ```ts
  * import { NetworkError } from 'authcode'
@@ -98,6 +104,8 @@ export class NetworkError extends AuthcodeError {
 
 /**
  * No answer came within `timeoutMs` (default 10 000 ms).
+ *
+ * Code: `ERR_TIMEOUT`
  *
  * @example
  * ```ts
@@ -121,6 +129,8 @@ export class TimeoutError extends AuthcodeError {
  * The caller's own `AbortSignal` aborted the request. `cause` is the signal's reason.
  * Its `name` is `"AbortError"`, as for `fetch`.
  *
+ * Code: `ERR_ABORTED`
+ *
  * @example
  * ```ts
  * import { AbortError } from 'authcode'
@@ -142,6 +152,8 @@ export class AbortError extends AuthcodeError {
  * The ID token failed a check: issuer, audience, expiry, issued-at, nonce, `azp`,
  * `auth_time`/`max_age`, or the Auth0 organization (`org_id`/`org_name`).
  *
+ * Code: `ERR_ID_TOKEN`
+ *
  * @example
  * ```ts
  * import { IdTokenError } from 'authcode'
@@ -162,6 +174,8 @@ export class IdTokenError extends AuthcodeError {
 /**
  * There are no usable tokens for this user: none stored, no refresh token, or the refresh
  * token was rejected. Send the user through login again.
+ *
+ * Code: `ERR_LOGIN_REQUIRED`
  *
  * @example
  * ```ts

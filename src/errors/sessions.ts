@@ -8,6 +8,8 @@ import { AuthcodeError } from './base.js'
  * `createTransactionCookie` is full of seals that have not expired yet, so this one
  * could not be recorded; the seal is untouched, answer 503 and let the user retry.
  *
+ * Code: `ERR_SEAL`
+ *
  * @example
  * ```ts
  * import { SealError } from 'authcode'
@@ -34,6 +36,8 @@ export class SealError extends AuthcodeError {
 /**
  * A storage lock (`TokenStorage.withLock`) could not be taken within its bounded wait: another
  * instance held it too long. Nothing was refreshed; the stored tokens are untouched.
+ *
+ * Code: `ERR_LOCK_TIMEOUT`
  *
  * @example
  * ```ts

@@ -12,14 +12,24 @@
  * ```
  */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  /** The Standard Schema interface itself (standardschema.dev): what authcode calls. */
   readonly '~standard': {
+    /** The version of the Standard Schema interface. */
     readonly version: 1
+    /** The library that made the schema, e.g. `"zod"`. */
     readonly vendor: string
+    /** Checks a value: the parsed value, or the issues found. */
     readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>
+    /** The input and output types, for inference only. */
     readonly types?: { readonly input: Input; readonly output: Output } | undefined
   }
 }
 
+/**
+ * What a Standard Schema's `validate` returns: the parsed value, or the issues found.
+ *
+ * @inline
+ */
 type StandardResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }> }

@@ -20,10 +20,13 @@ import { randomTokens, s256 } from './random.js'
  * ```
  */
 export interface AuthorizationTransaction {
+  /** The `state` sent, which the callback must carry back. */
   state: string
   /** Present when the scope had `openid`. */
   nonce?: string
+  /** The PKCE code verifier, sent with the code exchange. */
   codeVerifier: string
+  /** The callback URL sent, which the code exchange must repeat. */
   redirectUri: string
   /** The issuer the callback's `iss` must match (RFC 9207). */
   issuer: string
@@ -44,6 +47,7 @@ export interface AuthorizationTransaction {
  * ```
  */
 export interface CreateAuthorizationRequestParams extends AuthorizeOptions {
+  /** Absolute http(s) URL with no fragment; must be an allowed callback URL of the app. */
   redirectUri: string
   /**
    * Push the parameters to the provider first (RFC 9126, PAR) and send the user with a short
@@ -62,7 +66,8 @@ type AllAuthorizeParams = { [K in Exclude<keyof BuildAuthorizeUrlParams, 'domain
 
 /**
  * Starts a login: makes `state`, a `nonce` (when the scope has `openid`) and a PKCE S256
- * verifier, and builds the `/authorize` URL for the configured provider.
+ * verifier, and builds the `/authorize` URL for the configured provider. Returns that `url`,
+ * to redirect the user to, and the `transaction` to keep until the callback.
  *
  * Defaults: scope `openid profile email`; `audience` from the config.
  *

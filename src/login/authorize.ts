@@ -60,12 +60,17 @@ export interface BuildAuthorizeUrlParams extends AuthorizeOptions {
   domain?: string
   /** The full authorization endpoint URL of any provider. */
   authorizationEndpoint?: string
+  /** The application's client ID. */
   clientId: string
   /** Absolute http(s) URL with no fragment; must be an allowed callback URL of the app. */
   redirectUri: string
+  /** An unguessable value (see {@link generateState}) that the callback must carry back. */
   state: string
+  /** Ties the ID token to this login (see {@link generateNonce}); checked when the code is exchanged. */
   nonce?: string
+  /** The PKCE challenge of a code verifier (see {@link createCodeChallenge}). */
   codeChallenge?: string
+  /** The PKCE method; only `S256` is supported. */
   codeChallengeMethod?: 'S256'
 }
 
@@ -177,8 +182,11 @@ export function buildAuthorizeUrl(p: BuildAuthorizeUrlParams): URL {
  * ```
  */
 export interface InvitationParams {
+  /** The invitation ticket (`invitation`). */
   invitation: string
+  /** The organization ID (`organization`). */
   organization: string
+  /** The organization's name (`organization_name`), when the link carries it. */
   organizationName?: string
 }
 

@@ -27,7 +27,9 @@ export interface ExpectedCallback {
  * ```
  */
 export interface CallbackResult {
+  /** The authorization code, to exchange for tokens. */
   code: string
+  /** The callback's `state`, already checked against the expected one. */
   state: string
 }
 

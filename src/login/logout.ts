@@ -18,6 +18,7 @@ export interface BuildLogoutUrlParams extends LogoutParams {
   domain?: string
   /** Any provider's `end_session_endpoint` (implies the OIDC form). */
   endSessionEndpoint?: string
+  /** The application's client ID. */
   clientId: string
 }
 

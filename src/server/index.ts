@@ -1,4 +1,8 @@
-// authcode/server: login, callback, logout and sessions for any framework with Web Request/Response.
+/**
+ * Login, callback, logout and sessions for any framework with Web Request/Response.
+ *
+ * @module authcode/server
+ */
 export { createAuth, type Auth } from './auth.js'
 export type { AuthOptions, AuthRoutes, AuthHooks, Session, SessionOptions } from './options.js'
 export type { AccessTokenOptions } from './tokens.js'

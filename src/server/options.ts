@@ -120,7 +120,9 @@ export interface AuthOptions<S extends StandardSchemaV1 | undefined = undefined>
   secret: string | readonly string[]
   /** What every login asks for. Default scope: `openid profile email offline_access`. */
   authorizationParams?: AuthorizeOptions
+  /** The paths the auth answers. Default under `/auth/`. */
   routes?: AuthRoutes
+  /** How long sessions live and where they are kept. Default: sealed cookies. */
   session?: SessionOptions
   /** A Standard Schema (zod, valibot, …) for the ID token's claims: `session.user` is typed from it. */
   claims?: S
@@ -130,6 +132,7 @@ export interface AuthOptions<S extends StandardSchemaV1 | undefined = undefined>
   revokeOnLogout?: boolean
   /** Seconds before expiry at which an access token is refreshed. Default 60. */
   leewaySeconds?: number
+  /** Hooks that change what the routes do. */
   hooks?: AuthHooks
 }
 

@@ -17,7 +17,9 @@ import type { Sessions } from './sessions.js'
  * ```
  */
 export interface AccessTokenOptions {
+  /** The API the token is for. Default: the login's own audience. */
   audience?: string | undefined
+  /** A narrower set of the granted scopes. Default: the login's. */
   scope?: string | string[] | undefined
   /** Refresh even if the kept token looks fresh (the API answered 401). */
   forceRefresh?: boolean | undefined

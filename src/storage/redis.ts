@@ -1,4 +1,8 @@
-// authcode/storage/redis: RedisStorage, token sets shared by every instance through Redis; RedisSessionStore and the client shape are re-exported here.
+/**
+ * RedisStorage, token sets shared by every instance through Redis; RedisSessionStore and the client shape are re-exported here.
+ *
+ * @module authcode/storage/redis
+ */
 import { type TokenSet, isTokenSet } from '../token-set.js'
 import { type RedisClientLike, checkClient, checkNumber, checkPrefix, replyText } from './redis-client.js'
 import { type LockTimes, lockTimes, withRedisLock } from './redis-lock.js'
@@ -40,7 +44,7 @@ export interface RedisStorageOptions {
   lockTimeoutMs?: number
   /**
    * How long `withLock` waits for a lock another instance holds, polling with backoff,
-   * before it throws {@link LockTimeoutError}. `0` tries once. Default: twice `lockTimeoutMs`
+   * before it throws {@link authcode!LockTimeoutError}. `0` tries once. Default: twice `lockTimeoutMs`
    * plus 1 000 (21 000), so that a waiter outlasts the lock of a holder that crashed right
    * after renewing it, with time to spare for the backoff. A wait shorter than
    * `lockTimeoutMs` makes every waiter fail while such a lock lives on.
@@ -72,7 +76,7 @@ return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])`
 
 /**
  * A {@link TokenStorage} in Redis, for apps that run more than one instance. Token sets are
- * stored as JSON; `withLock` is a Redis lock, so a {@link TokenManager} in any number of
+ * stored as JSON; `withLock` is a Redis lock, so a {@link authcode!TokenManager} in any number of
  * processes spends a refresh token once (with rotation, a second spend would make the
  * provider revoke the whole token family and log the user out).
  *

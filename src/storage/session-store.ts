@@ -10,7 +10,9 @@ import { isObject, optional } from '../lib/shape.js'
  * ```
  */
 export interface SessionAccessToken {
+  /** The access token. */
   accessToken: string
+  /** `"Bearer"` (or `"DPoP"`). */
   tokenType: string
   /** Epoch seconds; absent when the provider said nothing of the expiry. */
   expiresAt?: number
@@ -41,6 +43,7 @@ export interface SessionData {
   sid?: string
   /** The ID token's claims. */
   user: Record<string, unknown>
+  /** The raw ID token of the login, when there was one (an `id_token_hint` at logout). */
   idToken?: string
   /** The session's one refresh token: every audience's token is refreshed through it. */
   refreshToken?: string
@@ -62,7 +65,9 @@ export interface SessionData {
  * ```
  */
 export interface SessionMatch {
+  /** The provider's session id (`sid` of the logout token). */
   sid?: string | undefined
+  /** The user (`sub` of the logout token). */
   sub?: string | undefined
 }
 

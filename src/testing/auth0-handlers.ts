@@ -51,7 +51,7 @@ export interface Auth0Handlers {
 }
 
 /**
- * Makes msw handlers that act as an Auth0 tenant for `tenant` (from {@link createTestTenant}):
+ * Makes msw handlers that act as an Auth0 tenant for `tenant` (from {@link "authcode/testing"!createTestTenant}):
  * discovery and JWKS; `/authorize`; `/oauth/token` for the authorization code grant (client
  * authentication, single-use codes, `redirect_uri` match, PKCE), the refresh token grant
  * (rotation and reuse detection) and client credentials; `/userinfo`; `/oauth/revoke`; and

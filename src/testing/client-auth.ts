@@ -4,7 +4,11 @@ import { decodeJwt, jwtVerify } from 'jose'
 import type { TenantState } from './state.js'
 import { missingParameter, oauthError } from './wire.js'
 
-/** How a client authenticated at the token or revocation endpoint. */
+/**
+ * How a client authenticated at the token or revocation endpoint.
+ *
+ * @inline
+ */
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' | 'none'
 
 /** The client authentication found on a request, before it is checked. */

@@ -1,4 +1,8 @@
-// authcode/testing/msw: createTestTenant's tenant served as msw handlers (needs msw 2).
+/**
+ * CreateTestTenant's tenant served as msw handlers (needs msw 2).
+ *
+ * @module authcode/testing/msw
+ */
 export { createAuth0Handlers, type Auth0Handlers } from './auth0-handlers.js'
 export type { Auth0HandlersOptions } from './options.js'
 export type { TestLoginOptions } from './authorize-endpoint.js'

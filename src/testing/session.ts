@@ -24,6 +24,7 @@ export interface MintSessionOptions {
   expiresIn?: number
   /** The session's refresh token. Default: none (a refresh then asks for a login). */
   refreshToken?: string
+  /** The session's raw ID token. Default: none. */
   idToken?: string
 }
 

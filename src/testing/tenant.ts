@@ -38,11 +38,17 @@ export interface TestTenantOptions {
  * ```
  */
 export interface TokenEndpointJson {
+  /** The access token. */
   access_token: string
+  /** `"Bearer"`. */
   token_type: string
+  /** Seconds the access token lives. */
   expires_in?: number
+  /** The refresh token, when one was issued. */
   refresh_token?: string
+  /** The signed ID token, when one was issued. */
   id_token?: string
+  /** The granted scopes, space-separated. */
   scope?: string
 }
 
@@ -56,9 +62,11 @@ export interface TokenEndpointJson {
  * ```
  */
 export interface TestTenant {
+  /** The tenant's domain, e.g. `"test-tenant.auth0.example"`. */
   domain: string
   /** `https://{domain}/` */
   issuer: string
+  /** The application's client ID, the ID token's audience. */
   clientId: string
   /** The public JWKS, as `/.well-known/jwks.json` serves it. */
   jwks: { keys: JWK[] }
@@ -78,7 +86,7 @@ export interface TestTenant {
 
 /**
  * Makes a test tenant: a fresh key pair and helpers that sign ID and access tokens the way
- * Auth0 does, for tests of code that uses authcode. Give it to {@link createAuth0Handlers}
+ * Auth0 does, for tests of code that uses authcode. Give it to {@link "authcode/testing/msw"!createAuth0Handlers}
  * for msw handlers that serve the whole tenant, or answer requests with it by hand.
  *
  * @example

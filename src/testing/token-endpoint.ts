@@ -25,6 +25,7 @@ export interface RecordedTokenRequest {
   grantType: string | undefined
   /** The body's parameters (a JSON body is converted). */
   form: URLSearchParams
+  /** The request's headers. */
   headers: Headers
   /** The client ID, from the body or the Basic header. */
   clientId: string | undefined

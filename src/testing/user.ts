@@ -16,11 +16,17 @@
 export interface TestUser {
   /** Default `"auth0|test-user"`. */
   sub: string
+  /** Default `"Test User"` (scope `profile`). */
   name?: string
+  /** Default `"test.user"` (scope `profile`). */
   nickname?: string
+  /** A URL of the user's picture (scope `profile`). */
   picture?: string
+  /** Default `"test.user@example.com"` (scope `email`). */
   email?: string
+  /** Default `true` (scope `email`). */
   email_verified?: boolean
+  /** When the profile last changed, an ISO 8601 date (scope `profile`). */
   updated_at?: string
   [claim: string]: unknown
 }

@@ -48,6 +48,7 @@ export interface ExchangeCodeParams<S extends StandardSchemaV1 | undefined = und
  * ```
  */
 export interface RefreshParams extends RequestOptions {
+  /** The refresh token to spend. */
   refreshToken: string
   /** A narrower set of the granted scopes; omitted means the original ones. */
   scope?: string | string[]

@@ -24,6 +24,7 @@ export type { ExchangeCodeParams, RefreshParams, RequestOptions } from './grants
 export interface ClientCredentialsParams extends RequestOptions {
   /** The API to get a token for. Default: the config's `audience`. */
   audience?: string
+  /** The scopes to ask for. Omitted: the provider's default (Auth0: every scope the client is granted for the API). */
   scope?: string | string[]
 }
 
@@ -109,7 +110,8 @@ export class TokenClient {
 
   /**
    * Pushes authorization request parameters to the provider (RFC 9126, PAR) with client
-   * authentication, and returns the `request_uri` to send the user with instead.
+   * authentication, and returns the `request_uri` to send the user with instead (`requestUri`)
+   * and the seconds it stays valid (`expiresIn`).
    * `createAuthorizationRequest(config, { par: true })` calls this for you.
    *
    * @throws {OAuthError|ResponseError|NetworkError|TimeoutError|AbortError|ConfigError}
