@@ -21,9 +21,9 @@ const nextBin = join(app, 'node_modules/next/dist/bin/next')
 const execFileAsync = promisify(execFile)
 const since = (start: number) => `${((Date.now() - start) / 1000).toFixed(1)} s`
 
-// Without the npm_* variables of an enclosing `npm test` (npm_config_*, npm_package_*): the
-// commands below are about the app's folder, not the root package.
-const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))), ...QUIET }
+// The test's own variables (a registry or cache set for npm stays in force; npm ci works in its
+// cwd even under `npm test`, whose npm_config_local_prefix names the root).
+const env = { ...process.env, ...QUIET }
 
 /** What node_modules was installed from: package.json and package-lock.json, hashed, kept in node_modules. */
 const stamp = join(app, 'node_modules/.authcode-installed')
@@ -38,9 +38,10 @@ async function install(): Promise<string | undefined> {
   try {
     await execFileAsync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env, timeout: 300_000, maxBuffer: 64 << 20 })
   } catch (err) {
+    // npm's own summary: its error code, the failed request, and where its log is.
     const { message, stderr = '' } = err as Error & { stderr?: string }
-    const tail = stderr.trim().split('\n').slice(-6).join('\n!!   ')
-    return `npm ci in examples/server/next failed after ${since(start)}: ${message.split('\n')[0]}\n!!   ${tail}`
+    const said = stderr.split('\n').filter((line) => /^npm error (code|\w*Error:|A complete log)/.test(line))
+    return `npm ci in examples/server/next failed after ${since(start)}: ${message.split('\n')[0]}\n    ${said.join('\n    ')}`
   }
   writeFileSync(stamp, wanted)
   console.log(`server-next: npm ci in examples/server/next took ${since(start)}`)
