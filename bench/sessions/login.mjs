@@ -2,7 +2,8 @@
 // stand-in Auth0 tenant of authcode/testing (msw, in this process, closed again before any
 // timing), and the key the raw baseline decrypts its cookie with.
 import { createAuth } from '../../dist/server/index.js'
-import { createAuth0Handlers, createTestTenant } from '../../dist/testing/index.js'
+import { createTestTenant } from '../../dist/testing/index.js'
+import { createAuth0Handlers } from '../../dist/testing/msw.js'
 
 export const DOMAIN = 'sessions.bench.auth0.example'
 export const CLIENT_ID = 'bench-sessions-client'
