@@ -2,7 +2,7 @@
 import type { JWK, JWSHeaderParameters } from 'jose'
 import { normalizeDomain } from '../auth0.js'
 import { ConfigError, ResponseError } from '../errors.js'
-import { getPublicJson } from '../lib/http.js'
+import { getPublicJson } from '../lib/public-json.js'
 import { issuerMismatch, sameIssuer } from '../provider/issuer.js'
 import { isObject } from '../lib/shape.js'
 

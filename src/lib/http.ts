@@ -1,4 +1,4 @@
-// The one place that calls fetch: per-request timeout, the caller's signal, bounded retries, Retry-After.
+// The one place that calls fetch for the client (public-json.ts fetches authcode/api's keys): per-request timeout, the caller's signal, bounded retries, Retry-After.
 import { AbortError, AuthcodeError, NetworkError, ResponseError, TimeoutError } from '../errors.js'
 import { bareCopy, redact } from './redact.js'
 
@@ -99,7 +99,7 @@ function networkError(err: unknown, url: string, secrets: ReadonlyArray<string |
 }
 
 /** Where a request went, for messages: origin and path, never the query (it may hold a token). */
-function describeUrl(url: string): string {
+export function describeUrl(url: string): string {
   try {
     const u = new URL(url)
     return u.origin + u.pathname
@@ -149,7 +149,7 @@ export function abortError(signal: AbortSignal): AbortError {
  * with a fetch that does not stop reading a body when its signal aborts (msw does not).
  * `fail` ends the wait early with another error (the caller's abort).
  */
-function deadline(ms: number, url: string) {
+export function deadline(ms: number, url: string) {
   const controller = new AbortController()
   let fail!: (err: unknown) => void
   const expired = new Promise<never>((_, reject) => (fail = reject))
@@ -228,7 +228,7 @@ function exactLength(res: Response, url: string): boolean {
 }
 
 /** Reads a body, refusing it once it passes MAX_RESPONSE_BYTES (declared or actual). */
-async function readCapped(res: Response, url: string, exact = exactLength(res, url)): Promise<ArrayBuffer> {
+export async function readCapped(res: Response, url: string, exact = exactLength(res, url)): Promise<ArrayBuffer> {
   // A body of exactly its declared length can be read in one go; any other is counted chunk by chunk.
   if (exact) return res.arrayBuffer()
   if (res.body === null) return new ArrayBuffer(0)
@@ -333,68 +333,6 @@ export async function fetchApi(fetchFn: typeof fetch, input: RequestInfo | URL, 
     throw networkError(err, url, requestSecrets(init?.headers ?? (input instanceof Request ? input.headers : undefined)))
   } finally {
     clearTimeout(timer?.timer)
-  }
-}
-
-/**
- * One GET of a public JSON document (a JWKS, a discovery document) for authcode/api: the body
- * read in full and capped at 1 MiB, under one timeout for headers and body; tried a second
- * time after 100 ms when the network failed, or when the server answered 429/503 (after its
- * `Retry-After`, if that is at most 1 s). Small on purpose: it is the only request a verifier
- * makes, and {@link send}'s policy would double the verifier's own code in an API's bundle.
- * Non-200 answers come back with no body; a body that is not JSON comes back undefined.
- *
- * @throws {TimeoutError} no full answer within `timeoutMs`.
- * @throws {NetworkError} the server could not be reached.
- * @throws {ResponseError} an empty body, or one over 1 MiB.
- */
-export async function getPublicJson(
-  fetchFn: typeof fetch,
-  url: string,
-  timeoutMs: number,
-  redirect?: 'manual',
-  retry = true,
-): Promise<{ status: number; body: unknown }> {
-  const where = describeUrl(url)
-  const { controller, expired, timer } = deadline(timeoutMs, url)
-  let status = 0
-  let delay = 100
-  try {
-    const res = await Promise.race([fetchFn(url, { headers: { accept: 'application/json' }, signal: controller.signal, ...(redirect && { redirect }) }), expired])
-    status = res.status
-    if (status !== 200) {
-      res.body?.cancel().catch(() => {})
-      // Delta-seconds only: a wait of at most 1 s is all this retry allows anyway.
-      const after = Number(res.headers.get('retry-after') ?? 0)
-      if (retry && (status === 429 || status === 503) && after <= 1) {
-        delay = Math.max(delay, after * 1000)
-        throw new ResponseError(status, '')
-      }
-      return { status, body: undefined }
-    }
-    const bytes = await Promise.race([readCapped(res, url), expired])
-    if (bytes.byteLength === 0) throw new ResponseError(status, `${where} answered with an empty body`)
-    let body: unknown
-    try {
-      body = JSON.parse(new TextDecoder().decode(bytes))
-    } catch {
-      // not JSON: the caller says what it expected
-    }
-    return { status, body }
-  } catch (err) {
-    if (err instanceof TimeoutError || (err instanceof AuthcodeError && status === 200)) throw err
-    if (retry) {
-      clearTimeout(timer)
-      // No caller signal to honour here, so a plain timer rather than sleep() and its abort handling.
-      await new Promise((resolve) => setTimeout(resolve, delay))
-      return getPublicJson(fetchFn, url, timeoutMs, redirect, false)
-    }
-    if (err instanceof AuthcodeError) throw err
-    // Only the runtime's error code goes in the message. The cause is the error itself: this
-    // request (a GET of public keys or metadata) carries no secret or token it could quote.
-    throw new NetworkError(`Could not reach ${where} (${failureReason(err)})`, { cause: err })
-  } finally {
-    clearTimeout(timer)
   }
 }
 
