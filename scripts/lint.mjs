@@ -35,7 +35,14 @@ for (const file of walk(join(root, 'src'))) {
   visit(source)
 }
 
-// 2. Every export of every public entry point has TSDoc with an @example.
+// 2. Files a person can hold in their head: no file of src/ over 400 lines.
+const MAX_LINES = 400
+for (const file of walk(join(root, 'src'))) {
+  const lines = readFileSync(file, 'utf8').split('\n').length - 1
+  if (lines > MAX_LINES) problems.push(`${relative(root, file)}: ${lines} lines; split it (at most ${MAX_LINES})`)
+}
+
+// 3. Every export of every public entry point has TSDoc with an @example.
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const entries = Object.keys(pkg.exports)
   .filter((k) => k !== './package.json')
@@ -72,4 +79,4 @@ if (problems.length > 0) {
   console.error(`lint: ${problems.length} problem(s)\n` + problems.map((p) => `  - ${p}`).join('\n'))
   process.exit(1)
 }
-console.log('lint: core uses Web APIs only; every public export has TSDoc with an @example')
+console.log('lint: core uses Web APIs only; no file of src/ over 400 lines; every public export has TSDoc with an @example')
