@@ -9,6 +9,7 @@ import { TokenClient } from '../tokens/token-client.js'
 import { apiUrl, isReplayable } from '../tokens/token-manager.js'
 import { type IdTokenClaims, epochSeconds } from '../token-set.js'
 import { createJar } from './jar.js'
+import { createOnce } from './once.js'
 import { type AuthOptions, type Session, resolveAuthOptions } from './options.js'
 import { type RouteContext, answer, at, backchannelLogout, callback, login, logout, notAllowed } from './routes.js'
 import { createSessions, toSession } from './sessions.js'
@@ -72,8 +73,8 @@ interface RequestState {
  */
 export const sessionWriters = new WeakMap<object, (data: SessionData) => Promise<string[]>>()
 
-// Logout tokens' jti remembered (their lifetime is at most 5 minutes).
-const MAX_SEEN = 10_000
+// One-time ids remembered per memory (transactions live 10 minutes, logout tokens 5).
+const MAX_SEEN = 100_000
 const SEEN_SECONDS = 600
 
 /**
@@ -118,19 +119,11 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
   const tokens = createTokens(client, sessions, o.leeway)
   const base = (request: Request) => (o.baseUrl instanceof URL ? o.baseUrl : o.baseUrl(request))
 
-  const used = new Map<string, number>()
-  const seenJti = new Map<string, number>()
-  // Remembers `key` until `until`; false when it is remembered already, or when the memory is
-  // full of live entries (refusing is safe: never forget one that could still be replayed).
-  const once = (memory: Map<string, number>, key: string, until: number, max: number): boolean => {
-    const now = epochSeconds()
-    const prior = memory.get(key)
-    if (prior !== undefined && prior > now) return false
-    if (memory.size >= max) for (const [k, t] of memory) if (t <= now) memory.delete(k)
-    if (memory.size >= max) return false
-    memory.set(key, until)
-    return true
-  }
+  // A replayed callback is refused (its code would fail at the provider, which may then revoke
+  // the tokens it gave for it); a flood that fills the memory cannot lock logins out.
+  const consume = createOnce(MAX_SEEN, true)
+  // Logout tokens are signed by the provider: when full of live ones, refuse.
+  const seen = createOnce(MAX_SEEN, false)
   const ctx: RouteContext = {
     options: options as AuthOptions<StandardSchemaV1 | undefined>,
     o,
@@ -139,8 +132,8 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
     jar,
     sessions,
     base,
-    consume: (jti, exp) => once(used, jti, exp, MAX_SEEN),
-    seen: (jti) => !once(seenJti, jti, epochSeconds() + SEEN_SECONDS, MAX_SEEN),
+    consume,
+    seen: (jti) => !seen(jti, epochSeconds() + SEEN_SECONDS),
   }
 
   const states = new WeakMap<Request | Headers, RequestState>()
