@@ -165,7 +165,9 @@ export function createAuth<S extends StandardSchemaV1 | undefined = undefined>(o
       const ours = Object.values(o.routes).some((r) => path.endsWith(r))
       return ours ? answer('This host is not one of the allowedBaseUrls', 400) : undefined
     }
-    const route = (name: keyof typeof o.routes) => path === at(b, o.routes[name]).pathname
+    // Plain string compares (routes are stored as URL paths): handle runs on every request.
+    const prefix = b.pathname.replace(/\/+$/, '')
+    const route = (name: keyof typeof o.routes) => path === prefix + o.routes[name]
     try {
       if (route('login')) return request.method === 'GET' ? await login(ctx, request) : notAllowed('GET')
       if (route('callback')) return await callback(ctx, request)

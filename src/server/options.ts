@@ -62,7 +62,7 @@ export interface SessionOptions {
  * @example
  * ```ts
  * const session = await auth.getSession(request)
- * if (session) console.log(session.user.sub, new Date(session.expiresAt * 1000))
+ * const greeting = session ? `Hello, ${session.user.sub}; until ${new Date(session.expiresAt * 1000).toISOString()}` : 'Log in'
  * ```
  */
 export interface Session<U = Record<string, unknown>> {
@@ -102,7 +102,7 @@ export interface AuthHooks {
  * ```ts
  * const options: AuthOptions = {
  *   domain: 'my-tenant.eu.auth0.com', clientId, clientSecret,
- *   baseUrl: 'https://app.example.com', secret: process.env.AUTH_SECRET!,
+ *   baseUrl: 'https://app.example.com', secret: env.AUTH_SECRET, // a Worker's env, Deno.env.get(…), …
  *   authorizationParams: { scope: 'openid profile email offline_access', audience: 'https://api.example.com' },
  * }
  * ```
@@ -171,7 +171,8 @@ function route(value: unknown, fallback: string, field: string): string {
   if (typeof value !== 'string' || !/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/.test(value) || value.startsWith('//')) {
     throw new ConfigError(field, 'must be a path that starts with one "/"')
   }
-  return value
+  // As a URL writes it (dot segments resolved), so that a request's pathname compares equal.
+  return new URL(value, 'http://x').pathname
 }
 
 function seconds(value: unknown, fallback: number, field: string): number {

@@ -69,13 +69,8 @@ export function toAccessToken(tokens: TokenSet, audience: string | undefined): S
 /** The session after a refresh: the new refresh token (if rotated), the new token under `key`, the new ID token. */
 function refreshed(current: SessionData, fresh: TokenSet, key: string, audience: string | undefined): SessionData {
   // The same check as TokenManager's: a refreshed ID token must be the session's user.
-  const stored: TokenSet = {
-    accessToken: '-',
-    tokenType: 'Bearer',
-    ...(current.idToken !== undefined && { idToken: current.idToken }),
-    claims: current.user as TokenSet['claims'] & object,
-  }
-  const checked = sameUser(stored, fresh)
+  // (sameUser reads only the stored set's ID token and claims.)
+  const checked = sameUser({ idToken: current.idToken, claims: current.user } as TokenSet, fresh)
   return {
     ...current,
     ...((fresh.refreshToken ?? current.refreshToken) !== undefined && { refreshToken: fresh.refreshToken ?? current.refreshToken }),
