@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TokenClient } from 'authcode'
 import { GET } from '../examples/api/next-route.js'
 import { type AuthServer, startAuthServer } from './helpers/auth-server.js'
+import { type Runtime, probe } from './helpers/runtimes.js'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const inCI = process.env.CI === 'true'
@@ -26,28 +27,6 @@ const CONTACTS = [{ id: 1, name: 'Ada Lovelace', email: 'ada@example.com' }]
 const QUIET = { NO_COLOR: '1', FORCE_COLOR: '0', DENO_NO_UPDATE_CHECK: '1' }
 
 // --- the runtimes -----------------------------------------------------------------------------
-
-interface Runtime {
-  name: string
-  binary: string
-  /** How to install it, naming the npm package. */
-  install: string
-  version?: string
-  /** Why it cannot run, when it cannot. */
-  missing?: string
-}
-
-async function probe(name: string, pkg: string, parse: (out: string) => string): Promise<Runtime> {
-  const binary = join(root, 'node_modules/.bin', name)
-  const runtime: Runtime = { name, binary, install: `npm i -D ${pkg}  (the npm package "${pkg}")` }
-  if (!existsSync(binary)) return { ...runtime, missing: `${binary} does not exist` }
-  try {
-    const { stdout } = await execFileAsync(binary, ['--version'], { timeout: 15_000, env: { ...process.env, ...QUIET } })
-    return { ...runtime, version: parse(stdout) }
-  } catch (err) {
-    return { ...runtime, missing: `${binary} --version failed: ${(err as Error).message}` }
-  }
-}
 
 const [bun, deno] = await Promise.all([
   probe('bun', 'bun', (out) => `bun ${out.trim()}`),

@@ -13,35 +13,14 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, it } from 'vitest'
-import { QUIET, type World, describeNeeding, freePort, overHttp, startProcess, startWorld, stopProcess, walk } from './helpers/server-walk.js'
+import { type World, describeNeeding, freePort, overHttp, startProcess, startWorld, stopProcess, walk } from './helpers/server-walk.js'
+import { type Runtime, probe } from './helpers/runtimes.js'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 const execFileAsync = promisify(execFile)
 const dist = (file: string) => join(root, 'dist', file)
 
 // --- the runtimes -----------------------------------------------------------------------------
-
-interface Runtime {
-  name: string
-  binary: string
-  /** How to install it, naming the npm package. */
-  install: string
-  version?: string
-  /** Why it cannot run, when it cannot. */
-  missing?: string
-}
-
-async function probe(name: string, pkg: string, parse: (out: string) => string): Promise<Runtime> {
-  const binary = join(root, 'node_modules/.bin', name)
-  const runtime: Runtime = { name, binary, install: `npm i -D ${pkg}  (the npm package "${pkg}")` }
-  if (!existsSync(binary)) return { ...runtime, missing: `${binary} does not exist` }
-  try {
-    const { stdout } = await execFileAsync(binary, ['--version'], { timeout: 15_000, env: { ...process.env, ...QUIET } })
-    return { ...runtime, version: parse(stdout) }
-  } catch (err) {
-    return { ...runtime, missing: `${binary} --version failed: ${(err as Error).message}` }
-  }
-}
 
 async function probeMiniflare(): Promise<Runtime> {
   const runtime: Runtime = { name: 'workerd', binary: 'miniflare', install: 'npm i -D miniflare  (the npm package "miniflare")' }
