@@ -162,7 +162,7 @@ function baseUrlOf(value: unknown, field: string): URL {
 }
 
 /** Plain http is allowed only on this machine. */
-export function isLocal(url: URL): boolean {
+function isLocal(url: URL): boolean {
   return url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]'
 }
 

@@ -49,7 +49,7 @@ function ended(): LoginRequiredError {
 }
 
 /** The key of a token in SessionData.tokens: `""` for the login's own. */
-export function tokenKey(audience: string | undefined, scope: string | undefined): string {
+function tokenKey(audience: string | undefined, scope: string | undefined): string {
   if (audience === undefined && scope === undefined) return ''
   return `${audience ?? ''} ${scope?.split(' ').sort().join(' ') ?? ''}`
 }
